@@ -1,0 +1,117 @@
+#!/bin/bash
+# quickstart.sh - from a fresh Debian machine to a built mmapfs, then either
+# the demo (mount, use, unmount) or the whole test suite.  Idempotent: it
+# installs only what is missing and reuses an earlier build.
+#
+#   ./quickstart.sh demo    install, build, mount -o anon, use it, unmount
+#   ./quickstart.sh check   install, build, make check, unit tests under ASan/UBSan
+set -euo pipefail
+
+cd "$(dirname "$0")"
+top=$(pwd)
+build="$top/build"
+
+# What building and testing need (Debian package names).
+packages=(build-essential autoconf automake libtool pkg-config libfuse3-dev
+	fuse3 check attr python3 sqlite3 git util-linux psmisc)
+
+say() { printf '\n== %s\n' "$*"; }
+
+install_missing() {
+	local missing=() p
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing: ${missing[*]}"
+	local sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}"
+}
+
+build_tree() {
+	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+		say "bootstrapping (autogen.sh)"
+		./autogen.sh >/dev/null
+	fi
+	mkdir -p "$build"
+	if [ ! -f "$build/Makefile" ]; then
+		say "configuring"
+		(cd "$build" && ../configure)
+	fi
+	say "building"
+	make -C "$build" -j"$(nproc)"
+}
+
+demo() {
+	local d mnt log pid=
+	d=$(mktemp -d /tmp/mmapfs-demo.XXXXXX)
+	mnt="$d/mnt"
+	log="$d/mmapfs.log"
+	mkdir "$mnt"
+	cleanup() {
+		mountpoint -q "$mnt" && fusermount3 -u "$mnt" 2>/dev/null
+		[ -n "$pid" ] && wait "$pid" 2>/dev/null
+		rm -rf "$d"
+	}
+	trap cleanup EXIT
+	local mmapfs="$build/src/mmapfs" ctl="$build/tools/mmapfsctl"
+
+	say "mounting a RAM filesystem of memory mappings: mmapfs -o anon $mnt"
+	"$mmapfs" -f -o anon "$mnt" 2>"$log" &
+	pid=$!
+	local i
+	for i in $(seq 100); do
+		mountpoint -q "$mnt" && break
+		kill -0 "$pid" 2>/dev/null || { cat "$log"; exit 1; }
+		sleep 0.1
+	done
+	mountpoint -q "$mnt" || { echo "mount did not come up"; cat "$log"; exit 1; }
+
+	set -x
+	echo "every file here is a memory mapping" >"$mnt/hello.txt"
+	cat "$mnt/hello.txt"
+	cp -r "$top/lib" "$mnt/src"
+	ls -l "$mnt" "$mnt/src"
+	grep -c mmfs_ "$mnt/src/mmfs.h"
+	truncate -s 1G "$mnt/sparse.bin"
+	du -h --apparent-size "$mnt/sparse.bin"
+	printf 'needle' | dd of="$mnt/sparse.bin" bs=1 seek=1000000000 conv=notrunc status=none
+	"$ctl" find "$mnt/sparse.bin" needle
+	"$ctl" rfind "$mnt/hello.txt" mapping
+	"$ctl" info "$mnt/hello.txt"
+	"$ctl" stats "$mnt"
+	{ set +x; } 2>/dev/null
+
+	say "unmounting"
+	fusermount3 -u "$mnt"
+	wait "$pid"
+	pid=
+	echo "demo done: mounted, used, unmounted"
+}
+
+check() {
+	say "running the test suite (make check)"
+	make -C "$build" -j2 check
+	say "unit tests again under -fsanitize=address,undefined"
+	mkdir -p "$top/build-asan"
+	if [ ! -f "$top/build-asan/Makefile" ]; then
+		(cd "$top/build-asan" && ../configure -q \
+			CFLAGS='-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+			LDFLAGS='-fsanitize=address,undefined')
+	fi
+	ASAN_OPTIONS=handle_sigbus=0:detect_leaks=1 \
+		make -C "$top/build-asan" -j2 check-unit
+}
+
+case "${1:-}" in
+demo) install_missing; build_tree; demo ;;
+check) install_missing; build_tree; check ;;
+*)
+	echo "usage: $0 demo|check" >&2
+	exit 2
+	;;
+esac

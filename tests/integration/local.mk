@@ -1,0 +1,14 @@
+# tests/integration/local.mk - real mounts, one per script.
+INTEGRATION_TESTS = \
+	tests/integration/t-options.sh \
+	tests/integration/t-data.sh \
+	tests/integration/t-tools.sh \
+	tests/integration/t-apps.sh \
+	tests/integration/t-access.sh \
+	tests/integration/t-anon.sh \
+	tests/integration/t-outside.sh \
+	tests/integration/t-enospc.sh \
+	tests/integration/t-fstab.sh \
+	tests/integration/t-ctl.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
