@@ -1,6 +1,7 @@
 # tests/unit/local.mk - Check suites, one per engine module; no root needed.
 UNIT_TESTS = \
-	tests/unit/check_map tests/unit/check_io tests/unit/check_search \
+	tests/unit/check_map tests/unit/check_resize tests/unit/check_io \
+	tests/unit/check_search \
 	tests/unit/check_sync tests/unit/check_fault tests/unit/check_errors
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -10,6 +11,9 @@ EXTRA_DIST += tests/unit/unit.h
 tests_unit_check_map_SOURCES = tests/unit/check_map.c tests/unit/unit.h
 tests_unit_check_map_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_map_LDADD = $(UNIT_LDADD)
+tests_unit_check_resize_SOURCES = tests/unit/check_resize.c tests/unit/unit.h
+tests_unit_check_resize_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_resize_LDADD = $(UNIT_LDADD)
 tests_unit_check_io_SOURCES = tests/unit/check_io.c tests/unit/unit.h
 tests_unit_check_io_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_io_LDADD = $(UNIT_LDADD)

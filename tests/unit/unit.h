@@ -149,6 +149,28 @@ static inline unsigned char *unit_data(struct mmfs_map *map, size_t *lenp)
  * fn(arg) in a child that exits 0 when fn returns and gives back the raw
  * wait status.
  */
+/* mmfs_open that must succeed. */
+static inline struct mmfs_map *unit_open_ok(int fd, int64_t length, int flags,
+					     int prot, int access, int64_t offset,
+					     unsigned int opts)
+{
+	struct mmfs_map *map = NULL;
+
+	ck_assert_ok(mmfs_open(&map, fd, length, flags, prot, access, offset,
+			       opts));
+	ck_assert_ptr_nonnull(map);
+	ck_assert(!mmfs_closed(map));
+	return map;
+}
+
+/* The map rides along so that it stays reachable in the child (valgrind's
+ * leak check runs when the child exits). */
+struct unit_child_arg {
+	struct mmfs_map *map;
+	unsigned char *data;
+	size_t off;
+};
+
 #define UNIT_CHILD_CHECK(cond)                                                 \
 	do {                                                                   \
 		if (!(cond)) {                                                 \
