@@ -325,12 +325,64 @@ static void mmfs_truncate_back(int fd, off_t size)
 	(void)rc;
 }
 
+static size_t mmfs_page_round(size_t len)
+{
+	size_t ps = mmfs_pagesize();
+
+	return (len + ps - 1) / ps * ps;
+}
+
+/*
+ * mremap(2) moves a single VMA, and a madvise over part of the map (RANDOM,
+ * DONTDUMP, ...) splits it in the kernel: mremap then fails with EFAULT.
+ * Do the same change another way: a shrink unmaps the tail; a growth maps
+ * the new length afresh (a shared map shows the same file pages; a private
+ * one gets its bytes copied) and drops the old mapping.  Per-range advice
+ * is lost, as it is advisory anyway.
+ */
+static int mmfs_remap_fresh(struct mmfs_map *map, size_t newsize)
+{
+	size_t keep = mmfs_page_round(newsize), old = mmfs_page_round(map->size);
+	int flags = map->flags, fd = map->fd;
+	off_t off = (off_t)mmfs_file_end(map, 0);
+	unsigned char *data;
+
+	if (newsize <= map->size) {
+		if (keep < old && munmap(map->data + keep, old - keep) != 0)
+			return -errno;
+		map->size = newsize;
+		return 0;
+	}
+	if (fd < 0) {
+		flags |= MAP_ANONYMOUS;
+		off = 0;
+	} else {
+		flags &= ~MAP_ANONYMOUS; /* a memfd behind an anonymous map */
+	}
+	if (!mmfs_is_shared(map->flags) &&
+	    (map->prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE))
+		return -EFAULT;
+	data = mmap(NULL, newsize, map->prot, flags, fd, off);
+	if (data == MAP_FAILED)
+		return -errno;
+	if (!mmfs_is_shared(map->flags) &&
+	    mmfs_guarded_copy(data, map->data, map->size) !=
+		    (ssize_t)map->size) {
+		munmap(data, newsize);
+		return -EIO;
+	}
+	munmap(map->data, map->size);
+	map->data = data;
+	map->size = newsize;
+	return 0;
+}
+
 static int mmfs_remap(struct mmfs_map *map, size_t newsize)
 {
 	void *data = mremap(map->data, map->size, newsize, MREMAP_MAYMOVE);
 
 	if (data == MAP_FAILED)
-		return -errno;
+		return errno == EFAULT ? mmfs_remap_fresh(map, newsize) : -errno;
 	map->data = data;
 	map->size = newsize;
 	return 0;

@@ -396,6 +396,54 @@ END_TEST
 
 /* ---- slice normalisation (PySlice_AdjustIndices) ---- */
 
+/* madvise over part of a map splits it in the kernel, and mremap(2) then
+ * refuses to move it (EFAULT): resize must still work, keeping the bytes
+ * (found by the fsx exerciser). */
+START_TEST(test_resize_after_partial_madvise)
+{
+	size_t ps = unit_pagesize();
+	static const struct {
+		int fd_kind; /* 0 file, 1 shared anonymous, 2 private anonymous */
+		int flags;
+	} kinds[] = {{0, MAP_SHARED}, {1, MAP_SHARED}, {2, MAP_PRIVATE}};
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		int fd = kinds[k].fd_kind == 0 ? unit_tmpfile_fill('q', 3 * ps)
+					       : -1;
+		struct mmfs_map *map = unit_open_ok(fd, 3 * (int64_t)ps,
+						    kinds[k].flags, RW, 0, 0,
+						    0);
+		unsigned char *data;
+		size_t len;
+
+		ck_assert_int_eq(mmfs_setitem(map, 0, 'a'), 0);
+		ck_assert_int_eq(mmfs_setitem(map, 2 * (int64_t)ps, 'z'), 0);
+		ck_assert_ok(mmfs_madvise(map, MADV_RANDOM, 0, (int64_t)ps));
+		ck_assert_ok(mmfs_resize(map, 5 * (int64_t)ps));
+		data = unit_data(map, &len);
+		ck_assert_uint_eq(len, 5 * ps);
+		ck_assert_int_eq(data[0], 'a');
+		ck_assert_int_eq(data[2 * ps], 'z');
+		ck_assert(unit_all(data + 3 * ps, 0, 2 * ps));
+		if (fd >= 0)
+			ck_assert_int_eq(unit_file_size(fd), 5 * (int64_t)ps);
+		ck_assert_ok(mmfs_madvise(map, MADV_RANDOM, (int64_t)ps,
+					  (int64_t)ps));
+		ck_assert_ok(mmfs_resize(map, (int64_t)ps + 7));
+		data = unit_data(map, &len);
+		ck_assert_uint_eq(len, ps + 7);
+		ck_assert_int_eq(data[0], 'a');
+		if (fd >= 0) {
+			ck_assert_int_eq(unit_file_size(fd), (int64_t)ps + 7);
+			ck_assert_int_eq(data[ps], 'q');
+		}
+		mmfs_free(map);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+END_TEST
+
 static Suite *resize_suite(void)
 {
 	Suite *s = suite_create("resize");
@@ -413,6 +461,7 @@ static Suite *resize_suite(void)
 	tcase_add_test(tc, test_resize_shrink_rollback);
 	tcase_add_test(tc, test_resize_grow_shared_anonymous);
 	tcase_add_test(tc, test_resize_private_anonymous);
+	tcase_add_test(tc, test_resize_after_partial_madvise);
 	suite_add_tcase(s, tc);
 	return s;
 }
