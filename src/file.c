@@ -1,0 +1,772 @@
+/* file.c - the data path: open/create/release of regular files, and read,
+ * write, fsync, fallocate and copy_file_range through the inode's mapping,
+ * with pwrite(2) as the fallback that reports the true errno when a page
+ * of the mapping cannot be dirtied (ENOSPC) or was cut off (truncation). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+/* The longest stretch copy_file_range moves in one request. */
+#define COPY_RANGE_MAX (8 * MMFS_MAX_IO)
+
+static struct mmfs_handle *handle_of(struct fuse_file_info *fi)
+{
+	return (struct mmfs_handle *)(uintptr_t)fi->fh;
+}
+
+static bool is_writable(int flags)
+{
+	return (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
+}
+
+/* Flags for our own descriptor of the backing file.  O_APPEND is dropped
+ * because pwrite(2) on an O_APPEND descriptor ignores the offset (the
+ * kernel already placed the write), O_TRUNC because truncation goes
+ * through the mapping, O_NOFOLLOW because the /proc path is a link. */
+static int backing_flags(struct mmfs_fs *fs, int flags)
+{
+	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_DIRECT |
+		   O_NOFOLLOW | O_SYNC | O_DSYNC);
+	if (fs->access != MMFS_ACCESS_WRITE)
+		flags = (flags & ~O_ACCMODE) | O_RDONLY;
+	return flags;
+}
+
+static void cache_stamp(struct mmfs_inode *inode, const struct stat *st)
+{
+	inode->cache_mtime = st->st_mtim;
+	inode->cache_size = st->st_size;
+	inode->cache_valid = true;
+}
+
+/* cache=auto: may the kernel keep its cached pages?  Only if the backing
+ * file's size and mtime are those seen at the previous open (lock
+ * exclusive).  Writes through the mount change them too, which costs a
+ * re-read; stamping at release instead would hide an outside change made
+ * while the file was open. */
+static bool cache_unchanged(struct mmfs_inode *inode, int fd)
+{
+	struct stat st;
+	bool same;
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	same = inode->cache_valid && st.st_size == inode->cache_size &&
+	       st.st_mtim.tv_sec == inode->cache_mtime.tv_sec &&
+	       st.st_mtim.tv_nsec == inode->cache_mtime.tv_nsec;
+	cache_stamp(inode, &st);
+	return same;
+}
+
+/* Drop one open handle from inode (lock exclusive): the mapping is closed
+ * with the last one, unless it holds a copy mount's private data. */
+static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	bool last;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if (inode->opens > 0)
+		inode->opens--;
+	last = inode->opens == 0;
+	pthread_mutex_unlock(&fs->table_lock);
+	if (last && !inode->priv)
+		mmfs_map_drop(fs, inode);
+}
+
+static void handle_close(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			 struct mmfs_handle *h)
+{
+	pthread_rwlock_wrlock(&inode->lock);
+	handle_close_locked(fs, inode);
+	pthread_rwlock_unlock(&inode->lock);
+	close(h->fd);
+	free(h);
+	mmfs_release_done(fs, inode);
+}
+
+/*
+ * The common tail of open and create: count the handle, apply O_TRUNC,
+ * map the file (or bring an existing map in line with a file changed
+ * outside the mount) and decide about the kernel's page cache.
+ */
+static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       struct mmfs_handle *h, struct fuse_file_info *fi)
+{
+	bool trunc = (fi->flags & O_TRUNC) && S_ISREG(inode->type);
+	bool keep = false;
+	int err = 0;
+
+	pthread_rwlock_wrlock(&inode->lock);
+	pthread_mutex_lock(&fs->table_lock);
+	inode->opens++;
+	pthread_mutex_unlock(&fs->table_lock);
+
+	if (trunc)
+		err = mmfs_set_size(fs, inode,
+				    is_writable(h->flags) ? h->fd : -1, 0);
+	if (!err)
+		err = inode->map ? mmfs_map_resync(fs, inode)
+				 : mmfs_map_ensure(fs, inode);
+	if (err) {
+		handle_close_locked(fs, inode);
+		pthread_rwlock_unlock(&inode->lock);
+		return err;
+	}
+	if (fs->cache == MMFS_CACHE_ALWAYS || inode->priv)
+		keep = true;
+	else if (fs->cache == MMFS_CACHE_AUTO)
+		keep = cache_unchanged(inode, h->fd) && !trunc;
+	pthread_rwlock_unlock(&inode->lock);
+
+	fi->keep_cache = keep;
+	fi->direct_io = 0;
+	fi->fh = (uintptr_t)h;
+	return 0;
+}
+
+void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	struct mmfs_handle *h;
+	int fd, err;
+
+	if (S_ISDIR(inode->type)) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (fs->access == MMFS_ACCESS_READ &&
+	    (is_writable(fi->flags) || (fi->flags & O_TRUNC))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fd = mmfs_reopen(inode, backing_flags(fs, fi->flags));
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		close(fd);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->fd = fd;
+	h->flags = fi->flags;
+	err = handle_open(fs, inode, h, fi);
+	if (err) {
+		close(fd);
+		free(h);
+		fuse_reply_err(req, -err);
+		return;
+	}
+	if (fuse_reply_open(req, fi) != 0) /* interrupted: nobody owns h */
+		handle_close(fs, inode, h);
+}
+
+/* create on a read or copy mount: only an existing file (a stale negative
+ * entry in the kernel) may be opened; anything new is refused. */
+static int create_existing(struct mmfs_fs *fs, struct mmfs_inode *dir,
+			   const char *name, struct fuse_file_info *fi,
+			   struct fuse_entry_param *e)
+{
+	int err;
+
+	if (fi->flags & O_EXCL)
+		return -EROFS;
+	err = mmfs_do_lookup(fs, dir, name, e);
+	if (err == -ENOENT)
+		return -EROFS;
+	return err;
+}
+
+void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		    mode_t mode, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, parent), *inode;
+	struct fuse_entry_param e;
+	struct mmfs_handle *h;
+	struct mmfs_creds c;
+	int fd, err, flags;
+
+	if (fs->access != MMFS_ACCESS_WRITE) {
+		err = create_existing(fs, dir, name, fi, &e);
+		if (err) {
+			fuse_reply_err(req, -err);
+			return;
+		}
+		inode = mmfs_inode_of(fs, e.ino);
+		if (!S_ISREG(inode->type) ||
+		    (fs->access == MMFS_ACCESS_READ &&
+		     (is_writable(fi->flags) || (fi->flags & O_TRUNC)))) {
+			mmfs_forget_one(fs, inode, 1);
+			fuse_reply_err(req,
+				       S_ISDIR(inode->type) ? EISDIR : EROFS);
+			return;
+		}
+		fd = mmfs_reopen(inode, backing_flags(fs, fi->flags));
+	} else {
+		/* O_NOFOLLOW: a symlink in the backing tree must not send the
+		 * creation outside it (the kernel resolves links itself). */
+		flags = (backing_flags(fs, fi->flags) | O_CREAT | O_NOFOLLOW |
+			 O_CLOEXEC) |
+			(fi->flags & O_EXCL);
+		mmfs_creds_enter(fs, req, &c);
+		fd = openat(dir->fd, name, flags, mode);
+		err = fd < 0 ? -errno : 0;
+		mmfs_creds_leave(fs, &c);
+		if (err) {
+			fuse_reply_err(req, -err);
+			return;
+		}
+		err = mmfs_do_lookup(fs, dir, name, &e);
+		if (err) {
+			close(fd);
+			fuse_reply_err(req, -err);
+			return;
+		}
+		inode = mmfs_inode_of(fs, e.ino);
+	}
+	if (fd < 0) {
+		mmfs_forget_one(fs, inode, 1);
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		close(fd);
+		mmfs_forget_one(fs, inode, 1);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->fd = fd;
+	h->flags = fi->flags;
+	err = handle_open(fs, inode, h, fi);
+	if (err) {
+		close(fd);
+		free(h);
+		mmfs_forget_one(fs, inode, 1);
+		fuse_reply_err(req, -err);
+		return;
+	}
+	/* The entry may have changed size (O_TRUNC of an existing file). */
+	if (fi->flags & O_TRUNC)
+		mmfs_getattr_inode(fs, inode, &e.attr);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		handle_close(fs, inode, h);
+		mmfs_forget_one(fs, inode, 1);
+	}
+}
+
+void mmfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+
+	handle_close(fs, mmfs_inode_of(fs, ino), handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+/* close(2): nothing to do, writes already reached the mapping and locks
+ * are the kernel's. */
+void mmfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	mmfs_req_fs(req);
+	fuse_reply_err(req, 0);
+}
+
+void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		   struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	struct mmfs_handle *h = handle_of(fi);
+	int err = 0;
+
+	if (fs->access == MMFS_ACCESS_COPY) { /* nothing reaches the file */
+		fuse_reply_err(req, 0);
+		return;
+	}
+	pthread_rwlock_rdlock(&inode->lock);
+	if (inode->map && fs->access == MMFS_ACCESS_WRITE && !inode->map_ro)
+		err = mmfs_flush(inode->map, 0, (int64_t)inode->maplen);
+	pthread_rwlock_unlock(&inode->lock);
+	if (err < 0)
+		err = mmfs_map_errno(err);
+	else if ((datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0)
+		err = -errno;
+	fuse_reply_err(req, -err);
+}
+
+/* Re-sync the map after a fault or an outside change (takes the lock). */
+static void resync(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	pthread_rwlock_wrlock(&inode->lock);
+	mmfs_map_resync(fs, inode);
+	pthread_rwlock_unlock(&inode->lock);
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+/* Are the pages of [pos, pos + n) there to be read?  Populating them is
+ * also a probe: it fails with an error where touching them would raise
+ * SIGBUS (lock held shared).  Kernels before 5.14 lack it: touch one byte
+ * of each page under the engine's fault guard instead. */
+static bool pages_present(struct mmfs_inode *inode, uint64_t pos, size_t n)
+{
+	uint64_t page = mmfs_pagesize(), p, end = pos + n;
+	char c;
+	int err;
+
+	p = pos & ~(page - 1);
+	err = mmfs_madvise(inode->map, MADV_POPULATE_READ, (int64_t)p,
+			   (int64_t)(end - p));
+	if (err != -EINVAL)
+		return err == 0;
+	for (p = pos; p < end; p = (p | (page - 1)) + 1)
+		if (mmfs_pread(inode->map, &c, 1, p) != 1)
+			return false;
+	return true;
+}
+
+/* pread(2) until done or the end: the count read, or -errno if none. */
+static ssize_t pread_all(int fd, char *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = pread(fd, buf + done, n - done, (off_t)(off + done));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (ssize_t)done : -errno;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * A read whose pages fault: the backing file was truncated outside, or
+ * (tmpfs) a hole cannot get a page on a full filesystem.  Copy what the
+ * mapping still gives, let pread(2) on the backing file do the rest (it
+ * reads holes without allocating, and reports real errors), re-sync.
+ */
+static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
+			  struct mmfs_inode *inode, struct mmfs_handle *h,
+			  size_t size, uint64_t pos)
+{
+	ssize_t got = 0, r = 0;
+	bool priv;
+	char *buf;
+	int fd;
+
+	buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_rwlock_rdlock(&inode->lock);
+	if (inode->map && pos < inode->maplen) {
+		if (size > inode->maplen - pos)
+			size = inode->maplen - pos;
+		got = mmfs_pread(inode->map, buf, size, pos);
+	}
+	priv = inode->priv; /* private data has no other copy */
+	pthread_rwlock_unlock(&inode->lock);
+	if (got < 0)
+		got = 0;
+	if ((size_t)got < size && !priv) {
+		fd = (h->flags & O_ACCMODE) == O_WRONLY
+			     ? mmfs_reopen(inode, O_RDONLY)
+			     : h->fd;
+		r = fd < 0 ? fd
+			   : pread_all(fd, buf + got, size - (size_t)got,
+				       pos + (uint64_t)got);
+		if (fd >= 0 && fd != h->fd)
+			close(fd);
+		if (r > 0)
+			got += r;
+	}
+	resync(fs, inode);
+	if (got == 0 && size > 0)
+		fuse_reply_err(req, r < 0 ? (int)-r : EIO);
+	else if (fuse_reply_buf(req, buf, (size_t)got) == 0)
+		mmfs_count(&fs->stats.bytes_read, (uint64_t)got);
+	free(buf);
+}
+
+void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		  struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	uint64_t pos = (uint64_t)off;
+	size_t len;
+	int err;
+
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_rwlock_rdlock(&inode->lock);
+	/* A read that reaches the end: the file may have changed outside
+	 * the mount, so bring the map in line first (once). */
+	if (!inode->priv &&
+	    (pos >= inode->maplen || size > inode->maplen - pos)) {
+		pthread_rwlock_unlock(&inode->lock);
+		resync(fs, inode);
+		pthread_rwlock_rdlock(&inode->lock);
+	}
+	len = inode->maplen;
+	if (!inode->map || pos >= len || size == 0) {
+		pthread_rwlock_unlock(&inode->lock);
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > len - pos)
+		size = len - pos;
+	/* Fault the pages in first, where a fault is survivable; this also
+	 * spares the kernel's copy below the page faults. */
+	if (!pages_present(inode, pos, size)) {
+		pthread_rwlock_unlock(&inode->lock);
+		read_fallback(req, fs, inode, handle_of(fi), size, pos);
+		return;
+	}
+	bv.buf[0].size = size;
+	bv.buf[0].mem = inode->base + pos;
+	/*
+	 * Reply straight from the mapping, with the shared lock held: a
+	 * concurrent resize or close (which need it exclusive) must not
+	 * unmap these bytes while the kernel copies them.  If the copy
+	 * faults all the same (a truncation from outside since the check
+	 * above), the write to /dev/fuse fails with EFAULT, the kernel ends
+	 * the request with EIO and nothing happens to the daemon.
+	 */
+	err = fuse_reply_data(req, &bv, FUSE_BUF_NO_SPLICE);
+	pthread_rwlock_unlock(&inode->lock);
+	if (err == -EFAULT) {
+		mmfs_count(&fs->stats.faults, 1);
+		resync(fs, inode);
+	} else if (err == 0) {
+		mmfs_count(&fs->stats.bytes_read, size);
+	}
+}
+
+/* pwrite(2) until done: the count written, or -errno if nothing was. */
+static ssize_t pwrite_all(int fd, const char *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = pwrite(fd, buf + done, n - done, (off_t)(off + done));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (ssize_t)done : -errno;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* A large write dirties many pages: fault them in with one call rather
+ * than one fault each.  Failure is fine, the copy below finds out. */
+static void prefault_write(struct mmfs_inode *inode, uint64_t pos, size_t n)
+{
+	uint64_t p = pos & ~((uint64_t)mmfs_pagesize() - 1);
+
+	if (n >= 64 * 1024)
+		mmfs_madvise(inode->map, MADV_POPULATE_WRITE, (int64_t)p,
+			     (int64_t)(pos + n - p));
+}
+
+/* Copy mount: writes land in the private data only (lock exclusive). */
+static ssize_t write_private(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			     const char *buf, size_t size, uint64_t off)
+{
+	uint64_t end = off + size;
+	ssize_t n;
+	int err;
+
+	err = mmfs_map_ensure(fs, inode);
+	if (err < 0)
+		return err;
+	if (!inode->map || end > inode->maplen ||
+	    (!inode->priv && !inode->priv_anon)) {
+		/* grow, or at least make the private state explicit */
+		err = mmfs_set_size(fs, inode, -1,
+				    end > inode->maplen ? end : inode->maplen);
+		if (err < 0)
+			return err;
+	}
+	if (!inode->map)
+		return -EIO;
+	n = mmfs_pwrite(inode->map, buf, size, off);
+	if (n < 0)
+		return mmfs_map_errno((int)n);
+	return n;
+}
+
+/*
+ * Write through the mapping, growing it first when the write ends past
+ * it (lock exclusive).  When the copy into the mapping faults, pwrite(2)
+ * on fd does the rest and yields the true error; a failed growing write
+ * gives the file its old size back.
+ */
+static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+			  const char *buf, size_t size, uint64_t off)
+{
+	uint64_t end = off + size, old;
+	ssize_t n, r;
+	size_t done;
+	int err;
+
+	if (!inode->map) {
+		err = mmfs_map_resync(fs, inode);
+		if (err < 0)
+			return err;
+	}
+	if (inode->map_ro) {
+		r = pwrite_all(fd, buf, size, off);
+		mmfs_map_resync(fs, inode);
+		return r;
+	}
+	old = inode->map ? inode->maplen : 0;
+	if (end > old) {
+		err = mmfs_set_size(fs, inode, fd, end);
+		if (err < 0)
+			return err;
+	}
+	if (!inode->map || inode->maplen < end) {
+		r = pwrite_all(fd, buf, size, off);
+		mmfs_map_resync(fs, inode);
+		return r;
+	}
+	prefault_write(inode, off, size);
+	n = mmfs_pwrite(inode->map, buf, size, off);
+	if (n == (ssize_t)size)
+		return n;
+	done = n > 0 ? (size_t)n : 0;
+	r = pwrite_all(fd, buf + done, size - done, off + done);
+	if (r > 0)
+		done += (size_t)r;
+	if (end > old && done < size) {
+		/* give back what the failed part of the growth added */
+		uint64_t keep = off + done > old ? off + done : old;
+
+		mmfs_set_size(fs, inode, fd, keep);
+	}
+	mmfs_map_resync(fs, inode);
+	return done ? (ssize_t)done : (r < 0 ? r : -EIO);
+}
+
+/* The write path, shared by write and copy_file_range. */
+static ssize_t file_write(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+			  const char *buf, size_t size, off_t off)
+{
+	uint64_t pos = (uint64_t)off;
+	ssize_t n, r;
+	size_t done;
+
+	if (fs->access == MMFS_ACCESS_READ)
+		return -EROFS;
+	if (off < 0)
+		return -EINVAL;
+	if (size == 0)
+		return 0;
+	if ((uint64_t)INT64_MAX - pos < size)
+		return -EFBIG;
+
+	if (fs->access == MMFS_ACCESS_WRITE) {
+		pthread_rwlock_rdlock(&inode->lock);
+		if (inode->map && !inode->map_ro && pos < inode->maplen &&
+		    size <= inode->maplen - pos) {
+			prefault_write(inode, pos, size);
+			n = mmfs_pwrite(inode->map, buf, size, pos);
+			if (n == (ssize_t)size) {
+				pthread_rwlock_unlock(&inode->lock);
+				return n;
+			}
+			/* The page could not be dirtied (ENOSPC on the
+			 * backing fs) or is gone (truncated outside):
+			 * pwrite(2) goes on and tells the real error. */
+			done = n > 0 ? (size_t)n : 0;
+			r = pwrite_all(fd, buf + done, size - done, pos + done);
+			pthread_rwlock_unlock(&inode->lock);
+			resync(fs, inode);
+			if (r > 0)
+				done += (size_t)r;
+			return done ? (ssize_t)done : (r < 0 ? r : -EIO);
+		}
+		pthread_rwlock_unlock(&inode->lock);
+	}
+
+	pthread_rwlock_wrlock(&inode->lock);
+	if (fs->access == MMFS_ACCESS_COPY)
+		n = write_private(fs, inode, buf, size, pos);
+	else
+		n = write_grow(fs, inode, fd, buf, size, pos);
+	pthread_rwlock_unlock(&inode->lock);
+	return n;
+}
+
+void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		   off_t off, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	ssize_t n;
+
+	n = file_write(fs, inode, handle_of(fi)->fd, buf, size, off);
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	mmfs_count(&fs->stats.bytes_written, (uint64_t)n);
+	fuse_reply_write(req, (size_t)n);
+}
+
+/* truncate through setattr (takes the lock). */
+int mmfs_truncate(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+		  uint64_t size)
+{
+	int err;
+
+	pthread_rwlock_wrlock(&inode->lock);
+	err = mmfs_set_size(fs, inode, fd, size);
+	pthread_rwlock_unlock(&inode->lock);
+	return err;
+}
+
+void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
+		       off_t length, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	uint64_t end, cur;
+	int err = 0;
+
+	if (fs->access == MMFS_ACCESS_READ) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (offset < 0 || length <= 0 || INT64_MAX - offset < length) {
+		fuse_reply_err(req, offset < 0 || length <= 0 ? EINVAL : EFBIG);
+		return;
+	}
+	end = (uint64_t)offset + (uint64_t)length;
+	pthread_rwlock_wrlock(&inode->lock);
+	if (fs->access == MMFS_ACCESS_COPY) {
+		/* Private data: only plain allocation means anything. */
+		if (mode & ~FALLOC_FL_KEEP_SIZE)
+			err = -EOPNOTSUPP;
+		else if (!(mode & FALLOC_FL_KEEP_SIZE)) {
+			err = mmfs_map_ensure(fs, inode);
+			if (!err)
+				err = mmfs_data_size(inode, &cur);
+			if (!err && end > cur)
+				err = mmfs_set_size(fs, inode, -1, end);
+		}
+	} else {
+		/* The backing file does the work, the map follows its size. */
+		if (fallocate(handle_of(fi)->fd, mode, offset, length) < 0)
+			err = -errno;
+		mmfs_map_resync(fs, inode);
+	}
+	pthread_rwlock_unlock(&inode->lock);
+	fuse_reply_err(req, -err);
+}
+
+/* Read up to n bytes at pos out of the mapping (takes the lock). */
+static ssize_t read_some(struct mmfs_inode *inode, char *buf, size_t n,
+			 uint64_t pos)
+{
+	ssize_t got = 0;
+
+	pthread_rwlock_rdlock(&inode->lock);
+	if (inode->map && pos < inode->maplen) {
+		if (n > inode->maplen - pos)
+			n = inode->maplen - pos;
+		got = mmfs_pread(inode->map, buf, n, pos);
+	}
+	pthread_rwlock_unlock(&inode->lock);
+	return got;
+}
+
+void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			     struct fuse_file_info *fi_in, fuse_ino_t ino_out,
+			     off_t off_out, struct fuse_file_info *fi_out,
+			     size_t len, int flags)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *in = mmfs_inode_of(fs, ino_in);
+	struct mmfs_inode *out = mmfs_inode_of(fs, ino_out);
+	size_t total = 0, chunk;
+	ssize_t got, w = 0;
+	char *buf;
+
+	(void)fi_in;
+	if (fs->access == MMFS_ACCESS_READ) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (flags != 0 || off_in < 0 || off_out < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (len > COPY_RANGE_MAX)
+		len = COPY_RANGE_MAX;
+	chunk = len < MMFS_MAX_IO ? len : MMFS_MAX_IO;
+	buf = malloc(chunk ? chunk : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	while (total < len) {
+		size_t n = len - total < chunk ? len - total : chunk;
+
+		got = read_some(in, buf, n, (uint64_t)off_in + total);
+		if (got <= 0) {
+			if (got < 0 && total == 0)
+				w = -EIO;
+			break;
+		}
+		w = file_write(fs, out, handle_of(fi_out)->fd, buf, (size_t)got,
+			       off_out + (off_t)total);
+		if (w <= 0)
+			break;
+		total += (size_t)w;
+		mmfs_count(&fs->stats.bytes_read, (uint64_t)got);
+		mmfs_count(&fs->stats.bytes_written, (uint64_t)w);
+		if (w < got)
+			break;
+	}
+	free(buf);
+	if (total == 0 && w < 0)
+		fuse_reply_err(req, (int)-w);
+	else
+		fuse_reply_write(req, total);
+}

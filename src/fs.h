@@ -1,0 +1,187 @@
+/* fs.h - the FUSE driver's shared state: the mount, its inode table, open
+ * handles, and the functions the op files (ops.c, file.c, ioctl.c) share. */
+#ifndef MMFS_FS_H
+#define MMFS_FS_H
+
+#define FUSE_USE_VERSION 312
+
+#include <dirent.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "mmfs.h"
+
+/* cache= option. */
+enum mmfs_cache_mode {
+	MMFS_CACHE_AUTO,
+	MMFS_CACHE_ALWAYS,
+	MMFS_CACHE_NEVER,
+};
+
+/* Largest read or write request we ask the kernel for. */
+#define MMFS_MAX_IO (1024 * 1024)
+
+/*
+ * One backing object (file, directory, symlink, ...), keyed by its (dev,
+ * ino).  The FUSE node id is the struct's address (FUSE_ROOT_ID for root).
+ *
+ * Lock order: an inode's lock, then fs->table_lock.  table_lock is a leaf:
+ * nothing else is taken while it is held, and no syscall that can block for
+ * long runs under it.  Two inodes' locks are never held at the same time.
+ *
+ * The mapping is shared by every handle and hard link of the inode.  Users
+ * of the map (read, write within the length, find, move, flush, madvise,
+ * info) hold lock shared; anything that creates, resizes or closes the map,
+ * or changes the fields below it, holds lock exclusive.
+ */
+struct mmfs_inode {
+	/* Immutable after creation. */
+	int fd;	   /* O_PATH descriptor of the backing object */
+	dev_t dev; /* table key, with ino */
+	ino_t ino;
+	mode_t type; /* S_IFMT bits */
+
+	/* Protected by fs->table_lock. */
+	struct mmfs_inode *next; /* hash chain */
+	uint64_t nlookup;	 /* the kernel's references */
+	unsigned int opens; /* open handles; also changed only with lock held
+			     * exclusive, so either lock suffices to read it */
+	bool hashed;	    /* in the table (false once being destroyed) */
+	bool keep;	    /* copy mount: private data, keep until unmount */
+
+	/* Protected by lock. */
+	pthread_rwlock_t lock;
+	struct mmfs_map *map; /* NULL when unmapped (empty file, or closed) */
+	unsigned char *base;  /* address of the map's first byte */
+	size_t maplen;	      /* the map's length as last recorded */
+	bool map_ro; /* write mount, but only a read-only map could be made */
+	bool priv;   /* copy mount: data diverged from the backing file; the
+		      * map (NULL meaning empty) is the file's data */
+	bool priv_anon; /* the map is anonymous (memfd), not the backing file */
+	bool cache_valid;	     /* cache_mtime/size hold a stamp */
+	struct timespec cache_mtime; /* backing stamp at last open/release */
+	off_t cache_size;
+};
+
+/* An open regular file. */
+struct mmfs_handle {
+	int fd;	   /* the backing file, opened as the client asked */
+	int flags; /* the client's open flags */
+};
+
+/* An open directory. */
+struct mmfs_dirh {
+	DIR *dp;
+	off_t offset;
+	struct dirent *entry; /* read but not yet returned to the kernel */
+};
+
+/* Mount-wide counters (struct mmapfs_stats); relaxed atomics. */
+struct mmfs_counters {
+	_Atomic uint64_t live_mappings;
+	_Atomic int64_t bytes_mapped;
+	_Atomic uint64_t requests;
+	_Atomic uint64_t faults; /* seen by the driver (reply copy faults) */
+	_Atomic uint64_t bytes_read;
+	_Atomic uint64_t bytes_written;
+	_Atomic uint64_t maps_created;
+	_Atomic uint64_t maps_released;
+};
+
+struct mmfs_fs {
+	/* Set before the session starts, read-only afterwards. */
+	int access;   /* MMFS_ACCESS_WRITE, _READ or _COPY */
+	int cache;    /* enum mmfs_cache_mode */
+	bool anon;    /* -o anon: the tree lives in a private tmpfs dir */
+	bool as_root; /* daemon runs as root: create files as the caller */
+	unsigned int max_read;	 /* -o max_read=N, 0 if not given */
+	double timeout;		 /* entry and attribute timeout, seconds */
+	struct fuse_session *se; /* for cache invalidation notices */
+	struct mmfs_inode root;
+
+	pthread_mutex_t table_lock;
+	/* Protected by table_lock. */
+	struct mmfs_inode **buckets;
+	size_t nbuckets;
+	size_t count;
+
+	struct mmfs_counters stats;
+};
+
+/* inode.c: the table. */
+int mmfs_table_init(struct mmfs_fs *fs, int root_fd);
+void mmfs_table_destroy(struct mmfs_fs *fs);
+struct mmfs_fs *mmfs_req_fs(fuse_req_t req); /* also counts the request */
+struct mmfs_inode *mmfs_inode_of(struct mmfs_fs *fs, fuse_ino_t ino);
+fuse_ino_t mmfs_ino_of(struct mmfs_fs *fs, struct mmfs_inode *inode);
+int mmfs_do_lookup(struct mmfs_fs *fs, struct mmfs_inode *parent,
+		   const char *name, struct fuse_entry_param *e);
+void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n);
+void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode);
+int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       struct stat *st);
+int mmfs_reopen(struct mmfs_inode *inode, int flags);
+const char *mmfs_procpath(int fd, char *buf, size_t len);
+
+/* inode.c: acting as the caller when creating files (allow_other). */
+struct mmfs_creds {
+	bool switched;
+};
+void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c);
+void mmfs_creds_leave(struct mmfs_fs *fs, struct mmfs_creds *c);
+
+/* inode.c: the mapping's life; all need inode->lock held exclusive. */
+int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode);
+void mmfs_map_drop(struct mmfs_fs *fs, struct mmfs_inode *inode);
+void mmfs_map_refresh(struct mmfs_fs *fs, struct mmfs_inode *inode);
+int mmfs_map_resync(struct mmfs_fs *fs, struct mmfs_inode *inode);
+int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+		  uint64_t size);
+int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep);
+void mmfs_mark_private(struct mmfs_fs *fs, struct mmfs_inode *inode);
+int mmfs_map_errno(int err);
+
+/* file.c: data ops (and the write path copy_file_range shares). */
+void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		    mode_t mode, struct fuse_file_info *fi);
+void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mmfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mmfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		   struct fuse_file_info *fi);
+void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		  struct fuse_file_info *fi);
+void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		   off_t off, struct fuse_file_info *fi);
+void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
+		       off_t length, struct fuse_file_info *fi);
+void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			     struct fuse_file_info *fi_in, fuse_ino_t ino_out,
+			     off_t off_out, struct fuse_file_info *fi_out,
+			     size_t len, int flags);
+int mmfs_truncate(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+		  uint64_t size);
+
+/* ioctl.c */
+void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+		   struct fuse_file_info *fi, unsigned flags,
+		   const void *in_buf, size_t in_bufsz, size_t out_bufsz);
+
+/* ops.c: the operation table (namespace ops live there). */
+extern const struct fuse_lowlevel_ops mmfs_ops;
+
+/* main.c: logging that follows the daemon to syslog. */
+void mmfs_log(enum fuse_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline void mmfs_count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+#endif /* MMFS_FS_H */

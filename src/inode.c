@@ -1,0 +1,676 @@
+/* inode.c - the inode table (backing (dev, ino) -> struct mmfs_inode, with
+ * the kernel's lookup counts), caller credentials for creation, and the life
+ * of each inode's mapping: create, resize, re-sync, close. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#define TABLE_MIN_BUCKETS 1024
+
+/* The daemon's own supplementary groups, restored after acting as a
+ * caller.  Written once in mmfs_table_init, before any thread exists. */
+static gid_t *saved_groups;
+static int nsaved_groups;
+
+const char *mmfs_procpath(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* Open the backing object again with real access (the inode holds only an
+ * O_PATH descriptor).  Returns the new fd or -errno. */
+int mmfs_reopen(struct mmfs_inode *inode, int flags)
+{
+	char path[64];
+	int fd;
+
+	fd = open(mmfs_procpath(inode->fd, path, sizeof(path)),
+		  (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static size_t bucket_of(dev_t dev, ino_t ino, size_t nbuckets)
+{
+	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ull;
+
+	h ^= (uint64_t)dev * 0xC2B2AE3D27D4EB4Full;
+	h ^= h >> 31;
+	return (size_t)h & (nbuckets - 1);
+}
+
+/* table_lock held. */
+static struct mmfs_inode *table_find(struct mmfs_fs *fs, dev_t dev, ino_t ino)
+{
+	struct mmfs_inode *p;
+
+	for (p = fs->buckets[bucket_of(dev, ino, fs->nbuckets)]; p; p = p->next)
+		if (p->ino == ino && p->dev == dev)
+			return p;
+	return NULL;
+}
+
+/* table_lock held.  Growing is best effort: a failed allocation only
+ * leaves longer chains. */
+static void table_insert(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	size_t b;
+
+	if (fs->count >= fs->nbuckets && fs->nbuckets < SIZE_MAX / 4) {
+		size_t n = fs->nbuckets * 2, i;
+		struct mmfs_inode **nb = calloc(n, sizeof(*nb));
+
+		if (nb) {
+			for (i = 0; i < fs->nbuckets; i++) {
+				struct mmfs_inode *p = fs->buckets[i], *next;
+
+				for (; p; p = next) {
+					next = p->next;
+					b = bucket_of(p->dev, p->ino, n);
+					p->next = nb[b];
+					nb[b] = p;
+				}
+			}
+			free(fs->buckets);
+			fs->buckets = nb;
+			fs->nbuckets = n;
+		}
+	}
+	b = bucket_of(inode->dev, inode->ino, fs->nbuckets);
+	inode->next = fs->buckets[b];
+	fs->buckets[b] = inode;
+	inode->hashed = true;
+	fs->count++;
+}
+
+/* table_lock held. */
+static void table_remove(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	struct mmfs_inode **pp;
+
+	pp = &fs->buckets[bucket_of(inode->dev, inode->ino, fs->nbuckets)];
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == inode) {
+			*pp = inode->next;
+			inode->next = NULL;
+			inode->hashed = false;
+			fs->count--;
+			return;
+		}
+	}
+}
+
+/* Free an inode nobody can reach any more (out of the table). */
+static void inode_free(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	mmfs_map_drop(fs, inode);
+	if (inode->fd >= 0)
+		close(inode->fd);
+	pthread_rwlock_destroy(&inode->lock);
+	if (inode != &fs->root)
+		free(inode);
+}
+
+int mmfs_table_init(struct mmfs_fs *fs, int root_fd)
+{
+	struct stat st;
+	int n;
+
+	if (fstat(root_fd, &st) < 0)
+		return -errno;
+	fs->buckets = calloc(TABLE_MIN_BUCKETS, sizeof(*fs->buckets));
+	if (!fs->buckets)
+		return -ENOMEM;
+	fs->nbuckets = TABLE_MIN_BUCKETS;
+	fs->count = 0;
+	pthread_mutex_init(&fs->table_lock, NULL);
+
+	memset(&fs->root, 0, sizeof(fs->root));
+	fs->root.fd = root_fd;
+	fs->root.dev = st.st_dev;
+	fs->root.ino = st.st_ino;
+	fs->root.type = st.st_mode & S_IFMT;
+	fs->root.nlookup = 2; /* never reaches 0: the root is never freed */
+	pthread_rwlock_init(&fs->root.lock, NULL);
+	table_insert(fs, &fs->root);
+
+	if (fs->as_root) {
+		n = getgroups(0, NULL);
+		if (n > 0) {
+			saved_groups = calloc((size_t)n, sizeof(gid_t));
+			if (saved_groups)
+				nsaved_groups = getgroups(n, saved_groups);
+			if (nsaved_groups < 0)
+				nsaved_groups = 0;
+		}
+	}
+	return 0;
+}
+
+/* At unmount, when no request is running any more. */
+void mmfs_table_destroy(struct mmfs_fs *fs)
+{
+	size_t i;
+
+	if (!fs->buckets)
+		return;
+	for (i = 0; i < fs->nbuckets; i++) {
+		struct mmfs_inode *p = fs->buckets[i], *next;
+
+		for (; p; p = next) {
+			next = p->next;
+			p->hashed = false;
+			inode_free(fs, p);
+		}
+	}
+	free(fs->buckets);
+	fs->buckets = NULL;
+	free(saved_groups);
+	saved_groups = NULL;
+	pthread_mutex_destroy(&fs->table_lock);
+}
+
+struct mmfs_fs *mmfs_req_fs(fuse_req_t req)
+{
+	struct mmfs_fs *fs = fuse_req_userdata(req);
+
+	mmfs_count(&fs->stats.requests, 1);
+	return fs;
+}
+
+/* The kernel only sends node ids we gave it (and has not forgotten). */
+struct mmfs_inode *mmfs_inode_of(struct mmfs_fs *fs, fuse_ino_t ino)
+{
+	if (ino == FUSE_ROOT_ID)
+		return &fs->root;
+	return (struct mmfs_inode *)(uintptr_t)ino;
+}
+
+fuse_ino_t mmfs_ino_of(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	if (inode == &fs->root)
+		return FUSE_ROOT_ID;
+	return (fuse_ino_t)(uintptr_t)inode;
+}
+
+/* Attributes of the backing object; in a copy mount, a regular file whose
+ * data diverged reports its private size. */
+int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       struct stat *st)
+{
+	if (fstatat(inode->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (fs->access == MMFS_ACCESS_COPY && S_ISREG(st->st_mode)) {
+		pthread_rwlock_rdlock(&inode->lock);
+		if (inode->priv) {
+			st->st_size = (off_t)inode->maplen;
+			st->st_blocks = (blkcnt_t)((inode->maplen + 511) / 512);
+		}
+		pthread_rwlock_unlock(&inode->lock);
+	}
+	return 0;
+}
+
+/*
+ * Look name up in parent and take one lookup reference on its inode,
+ * creating the inode on first sight.  Fills e for fuse_reply_entry.
+ */
+int mmfs_do_lookup(struct mmfs_fs *fs, struct mmfs_inode *parent,
+		   const char *name, struct fuse_entry_param *e)
+{
+	struct mmfs_inode *inode, *fresh;
+	struct stat st;
+	int fd, err;
+
+	memset(e, 0, sizeof(*e));
+	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	/* Allocated before taking the table lock, dropped if not needed. */
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh) {
+		close(fd);
+		return -ENOMEM;
+	}
+
+	pthread_mutex_lock(&fs->table_lock);
+	inode = table_find(fs, st.st_dev, st.st_ino);
+	if (inode) {
+		inode->nlookup++;
+	} else {
+		inode = fresh;
+		fresh = NULL;
+		inode->fd = fd;
+		fd = -1;
+		inode->dev = st.st_dev;
+		inode->ino = st.st_ino;
+		inode->type = st.st_mode & S_IFMT;
+		inode->nlookup = 1;
+		pthread_rwlock_init(&inode->lock, NULL);
+		table_insert(fs, inode);
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	free(fresh);
+	if (fd >= 0)
+		close(fd);
+
+	if (fs->access == MMFS_ACCESS_COPY && S_ISREG(st.st_mode)) {
+		pthread_rwlock_rdlock(&inode->lock);
+		if (inode->priv) {
+			st.st_size = (off_t)inode->maplen;
+			st.st_blocks = (blkcnt_t)((inode->maplen + 511) / 512);
+		}
+		pthread_rwlock_unlock(&inode->lock);
+	}
+	e->ino = mmfs_ino_of(fs, inode);
+	e->attr = st;
+	e->attr_timeout = fs->timeout;
+	e->entry_timeout = fs->timeout;
+	return 0;
+}
+
+/* Free inode if the kernel holds no reference, no handle is open and it
+ * carries no private data. */
+static void maybe_free(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	bool gone = false;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if (inode != &fs->root && inode->hashed && inode->nlookup == 0 &&
+	    inode->opens == 0 && !inode->keep) {
+		table_remove(fs, inode);
+		gone = true;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	if (gone)
+		inode_free(fs, inode);
+}
+
+void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n)
+{
+	if (inode == &fs->root)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	inode->nlookup = n > inode->nlookup ? 0 : inode->nlookup - n;
+	pthread_mutex_unlock(&fs->table_lock);
+	maybe_free(fs, inode);
+}
+
+/* After a release dropped inode->opens (the kernel forgets an inode only
+ * after its last release, but do not rely on it). */
+void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	maybe_free(fs, inode);
+}
+
+/*
+ * Creating as the caller: with allow_other, a root daemon would otherwise
+ * create every file as root.  fsuid, fsgid and the group list are
+ * per-thread in Linux when set by the raw system calls (glibc's setgroups
+ * would change every thread), so other requests are not affected.
+ */
+void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t groups[64];
+	int n;
+
+	c->switched = false;
+	if (!fs->as_root || (ctx->uid == 0 && ctx->gid == 0))
+		return;
+	n = fuse_req_getgroups(req, 64, groups);
+	if (n < 0 || n > 64) {
+		groups[0] = ctx->gid;
+		n = 1;
+	}
+	syscall(SYS_setgroups, n, groups);
+	setfsgid(ctx->gid);
+	setfsuid(ctx->uid);
+	c->switched = true;
+}
+
+void mmfs_creds_leave(struct mmfs_fs *fs, struct mmfs_creds *c)
+{
+	(void)fs;
+	if (!c->switched)
+		return;
+	setfsuid(0);
+	setfsgid(0);
+	syscall(SYS_setgroups, nsaved_groups, saved_groups);
+	c->switched = false;
+}
+
+/* Errors of the engine as a client should see them. */
+int mmfs_map_errno(int err)
+{
+	switch (err) {
+	case -EMFILE:
+	case -ENFILE:
+		return -ENFILE;
+	case -EOVERFLOW:
+		return -EFBIG;
+	case -EBADF:
+		return -EIO;
+	default:
+		return err < 0 ? err : -EIO;
+	}
+}
+
+/* Record the map's address and length after a change (lock exclusive). */
+void mmfs_map_refresh(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	void *base = NULL;
+	size_t len = 0;
+
+	if (inode->map && !mmfs_closed(inode->map) &&
+	    mmfs_pin(inode->map, &base, &len) == 0)
+		mmfs_unpin(inode->map);
+	else
+		base = NULL, len = 0;
+	atomic_fetch_add_explicit(&fs->stats.bytes_mapped,
+				  (int64_t)len - (int64_t)inode->maplen,
+				  memory_order_relaxed);
+	inode->base = base;
+	inode->maplen = len;
+}
+
+/* Install a new map in inode (lock exclusive, none installed). */
+static void map_install(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			struct mmfs_map *map)
+{
+	inode->map = map;
+	mmfs_count(&fs->stats.maps_created, 1);
+	mmfs_count(&fs->stats.live_mappings, 1);
+	mmfs_map_refresh(fs, inode);
+}
+
+void mmfs_map_drop(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	if (!inode->map)
+		return;
+	mmfs_free(inode->map);
+	inode->map = NULL;
+	inode->map_ro = false;
+	inode->priv_anon = false;
+	atomic_fetch_sub_explicit(&fs->stats.live_mappings, 1,
+				  memory_order_relaxed);
+	mmfs_count(&fs->stats.maps_released, 1);
+	mmfs_map_refresh(fs, inode);
+}
+
+/* The backing file's size. */
+static int backing_size(struct mmfs_inode *inode, uint64_t *sizep)
+{
+	struct stat st;
+
+	if (fstatat(inode->fd, "", &st, AT_EMPTY_PATH) < 0)
+		return -errno;
+	*sizep = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* The size of the file's data as the mount shows it (lock held). */
+int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep)
+{
+	if (inode->priv) {
+		*sizep = inode->maplen;
+		return 0;
+	}
+	return backing_size(inode, sizep);
+}
+
+/*
+ * Map the backing file if it is a non-empty regular file and not mapped
+ * yet (lock exclusive).  A write mount maps read-write; when the backing
+ * file cannot be opened for writing (read-only backing fs, a running
+ * executable, mode bits for a non-root daemon) it maps read-only and
+ * writes go through pwrite(2) instead.
+ */
+int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	struct mmfs_map *map = NULL;
+	int fd, access = fs->access, err;
+	bool ro = false;
+	struct stat st;
+
+	if (inode->map || inode->priv || !S_ISREG(inode->type))
+		return 0;
+	if (access == MMFS_ACCESS_WRITE) {
+		fd = mmfs_reopen(inode, O_RDWR);
+		if (fd == -EACCES || fd == -EROFS || fd == -ETXTBSY ||
+		    fd == -EPERM) {
+			fd = mmfs_reopen(inode, O_RDONLY);
+			access = MMFS_ACCESS_READ;
+			ro = true;
+		}
+	} else {
+		fd = mmfs_reopen(inode, O_RDONLY);
+	}
+	if (fd < 0)
+		return mmfs_map_errno(fd);
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (st.st_size == 0) {
+		err = 0; /* empty files stay unmapped until they grow */
+		goto out;
+	}
+	err = mmfs_open(&map, fd, 0, MAP_SHARED, PROT_READ | PROT_WRITE, access,
+			0, 0);
+	if (err == -EINVAL && fstat(fd, &st) == 0 && st.st_size == 0) {
+		err = 0; /* emptied under us */
+		goto out;
+	}
+	if (err < 0) {
+		mmfs_log(FUSE_LOG_WARNING, "mapping inode %llu: %s\n",
+			 (unsigned long long)inode->ino, strerror(-err));
+		err = mmfs_map_errno(err);
+		goto out;
+	}
+	map_install(fs, inode, map);
+	inode->map_ro = ro;
+out:
+	close(fd);
+	return err;
+}
+
+/*
+ * Bring the map back in line with the backing file's size after a fault
+ * or a change made outside the mount (lock exclusive).  Never touches the
+ * file's size.
+ */
+int mmfs_map_resync(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	uint64_t size;
+	int err;
+
+	if (inode->priv || !S_ISREG(inode->type))
+		return 0;
+	err = backing_size(inode, &size);
+	if (err < 0)
+		return err;
+	if (size == inode->maplen && (inode->map || size == 0))
+		return 0;
+	if (size == 0) {
+		mmfs_map_drop(fs, inode);
+		return 0;
+	}
+	if (!inode->map)
+		return inode->opens ? mmfs_map_ensure(fs, inode) : 0;
+	if (fs->access == MMFS_ACCESS_WRITE && !inode->map_ro) {
+		if (size < inode->maplen)
+			err = mmfs_sync_length(inode->map);
+		else if (size > (uint64_t)INT64_MAX)
+			err = -EFBIG;
+		else /* the file already has this size: only the map grows */
+			err = mmfs_resize(inode->map, (int64_t)size);
+		mmfs_map_refresh(fs, inode);
+		if (err == 0 && inode->maplen == size)
+			return 0;
+	}
+	/* Read-only and copy maps cannot resize: map again. */
+	mmfs_map_drop(fs, inode);
+	return mmfs_map_ensure(fs, inode);
+}
+
+void mmfs_mark_private(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	if (inode->priv)
+		return;
+	inode->priv = true;
+	pthread_mutex_lock(&fs->table_lock);
+	inode->keep = true;
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+/*
+ * Copy mount: give the file's private data a new size.  A copy-on-write
+ * map of the backing file cannot change size, so the bytes move into a
+ * shared anonymous (memfd) map, which can; the file keeps that map until
+ * the mount ends.
+ */
+static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			  uint64_t size)
+{
+	struct mmfs_map *nm = NULL;
+	uint64_t cur;
+	void *p;
+	size_t l, n;
+	ssize_t got;
+	int err;
+
+	err = mmfs_map_ensure(fs, inode);
+	if (err < 0)
+		return err;
+	err = mmfs_data_size(inode, &cur);
+	if (err < 0)
+		return err;
+	if (!inode->priv && cur != inode->maplen)
+		cur = inode->maplen; /* the map is what we copy from */
+	if (size == cur && (inode->map || size == 0)) {
+		mmfs_mark_private(fs, inode);
+		return 0;
+	}
+	if (size == 0) {
+		mmfs_map_drop(fs, inode);
+		mmfs_mark_private(fs, inode);
+		return 0;
+	}
+	if (size > (uint64_t)INT64_MAX || size > SIZE_MAX)
+		return -EFBIG;
+	if (inode->map && inode->priv_anon) {
+		err = mmfs_resize(inode->map, (int64_t)size);
+		mmfs_map_refresh(fs, inode);
+		if (err == 0)
+			return 0;
+		/* e.g. EFAULT after a partial madvise split the mapping:
+		 * copy into a new map instead */
+	}
+	err = mmfs_open(&nm, -1, (int64_t)size, MAP_SHARED,
+			PROT_READ | PROT_WRITE, MMFS_ACCESS_DEFAULT, 0, 0);
+	if (err < 0)
+		return mmfs_map_errno(err);
+	n = cur < size ? (size_t)cur : (size_t)size;
+	if (n && inode->map) {
+		err = mmfs_pin(nm, &p, &l);
+		if (err == 0) {
+			got = mmfs_pread(inode->map, p, n, 0);
+			mmfs_unpin(nm);
+			if (got != (ssize_t)n)
+				err = -EIO;
+		}
+		if (err < 0) {
+			mmfs_free(nm);
+			return mmfs_map_errno(err);
+		}
+	}
+	mmfs_map_drop(fs, inode);
+	map_install(fs, inode, nm);
+	inode->priv_anon = true;
+	mmfs_mark_private(fs, inode);
+	return 0;
+}
+
+/*
+ * truncate/ftruncate/O_TRUNC and growth (lock exclusive).  fd is a
+ * writable descriptor of the backing file or -1.  The mapping's length
+ * stays equal to the file's size: empty files are unmapped, growth from
+ * empty truncates the file first and maps it after, other sizes go through
+ * the engine's atomic resize.
+ */
+int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+		  uint64_t size)
+{
+	int own = -1, err = 0;
+	struct stat st;
+
+	if (!S_ISREG(inode->type))
+		return -EINVAL;
+	if (fs->access == MMFS_ACCESS_READ)
+		return -EROFS;
+	if (fs->access == MMFS_ACCESS_COPY)
+		return private_resize(fs, inode, size);
+	if (size > (uint64_t)INT64_MAX)
+		return -EFBIG;
+
+	if (inode->map && !inode->map_ro && size > 0) {
+		err = mmfs_resize(inode->map, (int64_t)size);
+		mmfs_map_refresh(fs, inode);
+		if (err == 0)
+			return 0;
+		/* The file refused (EFBIG, ENOSPC...): nothing changed. */
+		if (err != -EFAULT && err != -ENOMEM && err != -EINVAL &&
+		    err != -EAGAIN)
+			return mmfs_map_errno(err);
+		/* mremap refused (a partial madvise split the mapping, or
+		 * no room to grow in place): map the file afresh below. */
+		err = 0;
+	}
+	if (fd < 0) {
+		own = mmfs_reopen(inode, O_WRONLY);
+		if (own < 0)
+			return own;
+		fd = own;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* The bytes live in the page cache: the map can go first. */
+	mmfs_map_drop(fs, inode);
+	if (ftruncate(fd, (off_t)size) < 0) {
+		err = -errno;
+		goto remap;
+	}
+	if (size > 0 && inode->opens > 0) {
+		err = mmfs_map_ensure(fs, inode);
+		if (err < 0 && (uint64_t)st.st_size != size &&
+		    ftruncate(fd, st.st_size) == 0)
+			goto remap; /* could not map the new size: undo */
+	}
+	goto out;
+remap:
+	if (inode->opens > 0)
+		mmfs_map_ensure(fs, inode);
+out:
+	if (own >= 0)
+		close(own);
+	return err;
+}

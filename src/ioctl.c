@@ -1,0 +1,327 @@
+/* ioctl.c - decoding of the mmapfs ioctls (include/mmapfs.h): fixed-size
+ * payloads checked before use, then one engine call on the inode's map. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fs.h"
+#include "mmapfs.h"
+
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+
+/* Payload sizes of a command: 0 when it has none in that direction. */
+static int payload_sizes(unsigned int cmd, size_t *in, size_t *out)
+{
+	*in = *out = 0;
+	switch (cmd) {
+	case MMAPFS_IOC_MADVISE:
+		*in = sizeof(struct mmapfs_madvise);
+		return 0;
+	case MMAPFS_IOC_FIND:
+	case MMAPFS_IOC_RFIND:
+		*in = *out = sizeof(struct mmapfs_find);
+		return 0;
+	case MMAPFS_IOC_MOVE:
+		*in = sizeof(struct mmapfs_move);
+		return 0;
+	case MMAPFS_IOC_FLUSH:
+		*in = sizeof(struct mmapfs_flush);
+		return 0;
+	case MMAPFS_IOC_INFO:
+		*out = sizeof(struct mmapfs_info);
+		return 0;
+	case MMAPFS_IOC_STATS:
+		*out = sizeof(struct mmapfs_stats);
+		return 0;
+	}
+	/* One of ours with another size or direction encoded: bad argument;
+	 * anything else is not ours. */
+	if (_IOC_TYPE(cmd) == MMAPFS_IOC_MAGIC && _IOC_NR(cmd) >= 1 &&
+	    _IOC_NR(cmd) <= 7)
+		return -EINVAL;
+	return -ENOTTY;
+}
+
+/* An ioctl's success carries an (empty) ioctl reply, not a bare status. */
+static void reply_status(fuse_req_t req, int err)
+{
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_ioctl(req, 0, NULL, 0);
+}
+
+/*
+ * The bytes changed behind the kernel's page cache: drop its copy before
+ * replying, so that the caller's next read sees them.  No lock is held:
+ * the kernel may wait for reads of those pages, which we serve.
+ */
+static void inval_cache(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			int64_t off, int64_t len)
+{
+	if (fs->se && off >= 0 && len > 0)
+		fuse_lowlevel_notify_inval_inode(fs->se, mmfs_ino_of(fs, inode),
+						 off, len);
+}
+
+/* After -EIO from the engine: the backing file was cut under the map. */
+static void after_fault(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	pthread_rwlock_wrlock(&inode->lock);
+	mmfs_map_resync(fs, inode);
+	pthread_rwlock_unlock(&inode->lock);
+}
+
+static void do_stats(fuse_req_t req, struct mmfs_fs *fs)
+{
+	struct mmfs_counters *c = &fs->stats;
+	struct mmapfs_stats s;
+	int64_t mapped;
+
+	memset(&s, 0, sizeof(s));
+	s.live_mappings = atomic_load(&c->live_mappings);
+	mapped = atomic_load(&c->bytes_mapped);
+	s.bytes_mapped = mapped > 0 ? (uint64_t)mapped : 0;
+	s.requests = atomic_load(&c->requests);
+	s.faults = mmfs_fault_count() + atomic_load(&c->faults);
+	s.bytes_read = atomic_load(&c->bytes_read);
+	s.bytes_written = atomic_load(&c->bytes_written);
+	s.maps_created = atomic_load(&c->maps_created);
+	s.maps_released = atomic_load(&c->maps_released);
+	fuse_reply_ioctl(req, 0, &s, sizeof(s));
+}
+
+static void do_info(fuse_req_t req, struct mmfs_fs *fs,
+		    struct mmfs_inode *inode)
+{
+	struct mmapfs_info info;
+	uint64_t size = 0;
+	int err;
+
+	memset(&info, 0, sizeof(info));
+	pthread_rwlock_rdlock(&inode->lock);
+	err = mmfs_data_size(inode, &size);
+	if (inode->map) {
+		info.length = inode->maplen;
+		info.offset = mmfs_offset(inode->map);
+		info.access = (uint32_t)mmfs_access(inode->map);
+		info.flags = (uint32_t)mmfs_flags(inode->map);
+		info.prot = (uint32_t)mmfs_prot(inode->map);
+		info.mapped = 1;
+	} else {
+		info.access = (uint32_t)fs->access;
+		info.flags = fs->access == MMFS_ACCESS_COPY ? MAP_PRIVATE
+							    : MAP_SHARED;
+		info.prot = fs->access == MMFS_ACCESS_READ
+				    ? PROT_READ
+				    : PROT_READ | PROT_WRITE;
+	}
+	if (fs->access == MMFS_ACCESS_COPY)
+		info.access = MMFS_ACCESS_COPY; /* the file is a copy even
+						 * once its bytes moved */
+	info.anonymous = fs->anon || inode->priv_anon;
+	pthread_rwlock_unlock(&inode->lock);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	info.file_size = size;
+	info.page_size = (uint32_t)mmfs_pagesize();
+	fuse_reply_ioctl(req, 0, &info, sizeof(info));
+}
+
+static void do_find(fuse_req_t req, struct mmfs_fs *fs,
+		    struct mmfs_inode *inode, const void *in_buf, bool rev)
+{
+	struct mmapfs_find f;
+	int64_t result = -1;
+	int err = 0;
+
+	memcpy(&f, in_buf, sizeof(f));
+	if (f.needle_len > MMAPFS_NEEDLE_MAX || f.flags != 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_rwlock_rdlock(&inode->lock);
+	if (!inode->map)
+		result = f.needle_len == 0 ? 0 : -1; /* empty, as Python's */
+	else if (rev)
+		err = mmfs_rfind(inode->map, f.needle, f.needle_len, f.start,
+				 f.end, &result);
+	else
+		err = mmfs_find(inode->map, f.needle, f.needle_len, f.start,
+				f.end, &result);
+	pthread_rwlock_unlock(&inode->lock);
+	if (err == -EIO)
+		after_fault(fs, inode);
+	if (err < 0) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	f.result = result;
+	fuse_reply_ioctl(req, 0, &f, sizeof(f));
+}
+
+static void do_move(fuse_req_t req, struct mmfs_fs *fs,
+		    struct mmfs_inode *inode, const void *in_buf)
+{
+	bool copy = fs->access == MMFS_ACCESS_COPY;
+	struct mmapfs_move m;
+	int err;
+
+	memcpy(&m, in_buf, sizeof(m));
+	/* A copy mount's move changes the private data: exclusive, so the
+	 * inode can be marked as holding it. */
+	if (copy)
+		pthread_rwlock_wrlock(&inode->lock);
+	else
+		pthread_rwlock_rdlock(&inode->lock);
+	if (!inode->map) {
+		/* Python's checks on an empty map: writability, then range */
+		if (fs->access == MMFS_ACCESS_READ)
+			err = -EACCES;
+		else if (m.dest == 0 && m.src == 0 && m.count == 0)
+			err = 0;
+		else
+			err = -EINVAL;
+	} else {
+		err = mmfs_move(inode->map, m.dest, m.src, m.count);
+		if (err == 0 && copy)
+			mmfs_mark_private(fs, inode);
+	}
+	pthread_rwlock_unlock(&inode->lock);
+	if (err == -EIO)
+		after_fault(fs, inode);
+	if (err == 0 && m.count > 0)
+		inval_cache(fs, inode, m.dest, m.count);
+	reply_status(req, err);
+}
+
+static void do_flush(fuse_req_t req, struct mmfs_fs *fs,
+		     struct mmfs_inode *inode, const void *in_buf)
+{
+	struct mmapfs_flush fl;
+	int64_t len, size;
+	int err;
+
+	memcpy(&fl, in_buf, sizeof(fl));
+	if (fl.flags & ~(uint32_t)MMAPFS_ARG_DEFAULT_SIZE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_rwlock_rdlock(&inode->lock);
+	len = inode->map ? (int64_t)inode->maplen : 0;
+	size = fl.size;
+	if (fl.flags & MMAPFS_ARG_DEFAULT_SIZE)
+		size = fl.offset >= 0 && fl.offset <= len ? len - fl.offset
+							  : -1;
+	if (inode->map)
+		err = mmfs_flush(inode->map, fl.offset, size);
+	else if (size < 0 || fl.offset < 0 || len - fl.offset < size)
+		err = -EINVAL;
+	else
+		err = 0;
+	pthread_rwlock_unlock(&inode->lock);
+	if (err == -EIO)
+		after_fault(fs, inode);
+	reply_status(req, err);
+}
+
+static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
+		       struct mmfs_inode *inode, const void *in_buf)
+{
+	struct mmapfs_madvise m;
+	int64_t length = 0;
+	int err;
+
+	memcpy(&m, in_buf, sizeof(m));
+	if (m.flags & ~(uint32_t)MMAPFS_ARG_DEFAULT_LENGTH) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	/* Poisoning pages is for root on its own memory, not for clients. */
+	if (m.advice == MADV_HWPOISON || m.advice == MADV_SOFT_OFFLINE) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	pthread_rwlock_rdlock(&inode->lock);
+	if (!inode->map) {
+		err = -EINVAL; /* start is out of bounds of an empty map */
+	} else {
+		length = m.length;
+		if ((m.flags & MMAPFS_ARG_DEFAULT_LENGTH) && m.start >= 0 &&
+		    (uint64_t)m.start <= inode->maplen)
+			length = (int64_t)inode->maplen - m.start;
+		else if (m.flags & MMAPFS_ARG_DEFAULT_LENGTH)
+			length = 0; /* the engine reports the bad start */
+		err = mmfs_madvise(inode->map, m.advice, m.start, length);
+	}
+	pthread_rwlock_unlock(&inode->lock);
+	if (err == -EIO)
+		after_fault(fs, inode);
+	/* these may drop data (a hole, or a copy's private pages) */
+	if (err == 0 && (m.advice == MADV_REMOVE || m.advice == MADV_DONTNEED ||
+			 m.advice == MADV_FREE))
+		inval_cache(fs, inode, m.start, length);
+	reply_status(req, err);
+}
+
+void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
+		   struct fuse_file_info *fi, unsigned flags,
+		   const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	size_t need_in, need_out;
+	int err;
+
+	(void)arg;
+	(void)fi;
+	if (flags & FUSE_IOCTL_COMPAT) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	err = payload_sizes(cmd, &need_in, &need_out);
+	if (err == 0 && (in_bufsz != need_in || out_bufsz != need_out ||
+			 (need_in && !in_buf)))
+		err = -EINVAL;
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	if (cmd == MMAPFS_IOC_STATS) {
+		do_stats(req, fs);
+		return;
+	}
+	if (!S_ISREG(inode->type)) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	switch (cmd) {
+	case MMAPFS_IOC_INFO:
+		do_info(req, fs, inode);
+		break;
+	case MMAPFS_IOC_FIND:
+		do_find(req, fs, inode, in_buf, false);
+		break;
+	case MMAPFS_IOC_RFIND:
+		do_find(req, fs, inode, in_buf, true);
+		break;
+	case MMAPFS_IOC_MOVE:
+		do_move(req, fs, inode, in_buf);
+		break;
+	case MMAPFS_IOC_FLUSH:
+		do_flush(req, fs, inode, in_buf);
+		break;
+	case MMAPFS_IOC_MADVISE:
+		do_madvise(req, fs, inode, in_buf);
+		break;
+	default:
+		fuse_reply_err(req, ENOTTY);
+		break;
+	}
+}

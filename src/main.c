@@ -1,0 +1,667 @@
+/* main.c - the mmapfs daemon's front: command line and options (every one
+ * checked before mounting), the private directory of -o anon, logging that
+ * follows the daemon to syslog, and the FUSE session's life. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#define MAX_NONOPTS 3
+#define ANON_PREFIX "mmapfs-anon."
+
+/* Parsed mmapfs options (fuse_opt fills them through the offsets). */
+struct config {
+	char *access;
+	char *cache;
+	int anon;
+	int help;
+	int version;
+	int has_fsname;
+	int has_subtype;
+	unsigned int max_read; /* -o max_read=N, which init must repeat */
+	char *nonopt[MAX_NONOPTS];
+	int nnonopt;
+	char *bad; /* first option nobody knows */
+};
+
+enum {
+	KEY_HELP,
+	KEY_VERSION,
+};
+
+#define CFG_OPT(t, p, v) {t, offsetof(struct config, p), v}
+
+static const struct fuse_opt mmfs_opt_table[] = {
+	CFG_OPT("access=%s", access, 0),
+	CFG_OPT("cache=%s", cache, 0),
+	CFG_OPT("anon", anon, 1),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_END,
+};
+
+/*
+ * Options handed on to libfuse: those of fuse_parse_cmdline, of the
+ * session, and the mount options libfuse 3.14 passes to the kernel.  A
+ * trailing '=' means "with a value".
+ */
+static const char *const kept_opts[] = {
+	"-d", "debug", "--debug", "-f", "-s", "clone_fd",
+	"max_idle_threads=", "max_threads=",
+	"allow_other", "allow_root", "auto_unmount", "default_permissions",
+	"fsname=", "subtype=", "max_read=",
+	"context=", "fscontext=", "defcontext=", "rootcontext=", "user=",
+	"-n", "-r", "ro", "rw", "suid", "nosuid", "dev", "nodev", "exec",
+	"noexec", "async", "sync", "dirsync", "atime", "noatime",
+	NULL,
+};
+
+/* Options accepted and dropped: fstab and mount(8) bookkeeping, and atime
+ * flags this libfuse does not pass on (FUSE mounts use relatime). */
+static const char *const dropped_opts[] = {
+	"defaults", "auto", "noauto", "user", "nouser", "users", "owner",
+	"group", "_netdev", "nofail", "comment=", "x-",
+	"relatime", "norelatime", "strictatime", "nostrictatime",
+	"lazytime", "nolazytime", "diratime", "nodiratime",
+	NULL,
+};
+
+static bool daemonized;
+
+static bool opt_in(const char *const *list, const char *arg)
+{
+	size_t n;
+
+	for (; *list; list++) {
+		n = strlen(*list);
+		if ((*list)[n - 1] == '=' || strcmp(*list, "x-") == 0) {
+			if (strncmp(arg, *list, n) == 0)
+				return true;
+		} else if (strcmp(arg, *list) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct config *cfg = data;
+
+	(void)outargs;
+	switch (key) {
+	case KEY_HELP:
+		cfg->help = 1;
+		return 0;
+	case KEY_VERSION:
+		cfg->version = 1;
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		/* BACKING and MOUNTPOINT are sorted out after parsing, when
+		 * it is known whether -o anon was given. */
+		if (cfg->nnonopt < MAX_NONOPTS) {
+			cfg->nonopt[cfg->nnonopt] = strdup(arg);
+			if (!cfg->nonopt[cfg->nnonopt])
+				return -1;
+		}
+		cfg->nnonopt++;
+		return 0;
+	case FUSE_OPT_KEY_OPT:
+		if (opt_in(kept_opts, arg)) {
+			if (strncmp(arg, "fsname=", 7) == 0)
+				cfg->has_fsname = 1;
+			if (strncmp(arg, "subtype=", 8) == 0)
+				cfg->has_subtype = 1;
+			if (strncmp(arg, "max_read=", 9) == 0)
+				cfg->max_read = (unsigned int)strtoul(
+					arg + 9, NULL, 10);
+			return 1;
+		}
+		if (opt_in(dropped_opts, arg))
+			return 0;
+		if (!cfg->bad)
+			cfg->bad = strdup(arg);
+		return 0;
+	}
+	return 1;
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] BACKING MOUNTPOINT\n"
+	       "       %s -o anon [options] MOUNTPOINT\n"
+	       "\n"
+	       "Serve the tree under BACKING at MOUNTPOINT; every regular file "
+	       "is a memory\nmapping of its backing file.\n"
+	       "\n", prog, prog);
+	fputs("mmapfs options:\n"
+	      "    -o access=MODE         write: changes reach BACKING "
+	      "(default)\n"
+	      "                           read: every change fails with "
+	      "EROFS\n"
+	      "                           copy: data changes stay in the "
+	      "mount, namespace\n"
+	      "                           changes fail with EROFS\n"
+	      "    -o cache=MODE          auto: keep cached data while the "
+	      "backing file is\n"
+	      "                           unchanged (default)\n"
+	      "                           always: keep cached data, long "
+	      "attribute timeouts\n"
+	      "                           never: drop cached data at every "
+	      "open, no\n"
+	      "                           attribute caching\n"
+	      "    -o anon                no BACKING: files live in memory "
+	      "(tmpfs) and are\n"
+	      "                           gone at unmount\n"
+	      "\n"
+	      "Mount options:\n"
+	      "    -o default_permissions let the kernel check permissions\n"
+	      "    -o ro, -o rw           read-only (access=read implies it) "
+	      "or read-write\n"
+	      "    -o nosuid, suid, nodev, dev, noexec, exec, sync, async, "
+	      "dirsync, atime,\n"
+	      "       noatime             the usual mount flags\n"
+	      "    -o fsname=NAME         source shown in /proc/mounts "
+	      "(default: BACKING)\n"
+	      "    -o subtype=TYPE        type shown as fuse.TYPE (default: "
+	      "mmapfs)\n"
+	      "    -o max_read=N, user=NAME, context=CTX, "
+	      "fscontext=CTX,\n"
+	      "       defcontext=CTX, rootcontext=CTX\n"
+	      "                           passed to the kernel\n"
+	      "    -o defaults, auto, noauto, user, nouser, users, owner, "
+	      "group, nofail,\n"
+	      "       _netdev, comment=TEXT, x-NAME, relatime, norelatime, "
+	      "strictatime,\n"
+	      "       nostrictatime, lazytime, nolazytime, diratime, "
+	      "nodiratime\n"
+	      "                           accepted and ignored (fstab)\n"
+	      "\n"
+	      "FUSE options:\n",
+	      stdout);
+	fflush(stdout);
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+static void print_version(void)
+{
+	printf("mmapfs %s\n", PACKAGE_VERSION);
+	printf("libfuse %s\n", fuse_pkgversion());
+	fflush(stdout);
+	fuse_lowlevel_version();
+}
+
+/* Messages: stderr in the foreground, syslog once daemonised. */
+static void log_v(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	if (daemonized)
+		vsyslog((int)level, fmt, ap);
+	else
+		vfprintf(stderr, fmt, ap);
+}
+
+void mmfs_log(enum fuse_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!daemonized)
+		fputs("mmapfs: ", stderr);
+	va_start(ap, fmt);
+	log_v(level, fmt, ap);
+	va_end(ap);
+}
+
+static void fuse_log_func(enum fuse_log_level level, const char *fmt,
+			  va_list ap)
+{
+	log_v(level, fmt, ap);
+}
+
+__attribute__((format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mmapfs: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* Remove name in dirfd and everything below it (no symlink followed). */
+static void remove_tree(int dirfd, const char *name)
+{
+	struct dirent *de;
+	DIR *dp;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					 O_CLOEXEC);
+	if (fd < 0) {
+		unlinkat(dirfd, name, 0);
+		return;
+	}
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type == DT_DIR ||
+		    (de->d_type == DT_UNKNOWN &&
+		     fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		     S_ISDIR(st.st_mode)))
+			remove_tree(fd, de->d_name);
+		else
+			unlinkat(fd, de->d_name, 0);
+	}
+	closedir(dp);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Where anonymous mounts keep their tree: tmpfs when there is one. */
+static const char *anon_base(void)
+{
+	const char *t = getenv("TMPDIR");
+	struct stat st;
+
+	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+	    access("/dev/shm", W_OK | X_OK) == 0)
+		return "/dev/shm";
+	if (t && *t && stat(t, &st) == 0 && S_ISDIR(st.st_mode))
+		return t;
+	return "/tmp";
+}
+
+/*
+ * Remove the private directories of anonymous mounts that died without
+ * cleaning up: the PID in the name is gone and nobody holds the flock a
+ * live daemon keeps on its directory.
+ */
+static void sweep_stale(const char *base)
+{
+	struct dirent *de;
+	DIR *dp;
+	int bfd, fd;
+	long pid;
+	char *end;
+
+	dp = opendir(base);
+	if (!dp)
+		return;
+	bfd = dirfd(dp);
+	while ((de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, ANON_PREFIX, strlen(ANON_PREFIX)) != 0)
+			continue;
+		pid = strtol(de->d_name + strlen(ANON_PREFIX), &end, 10);
+		if (*end != '.' || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		fd = openat(bfd, de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_tree(bfd, de->d_name);
+		close(fd);
+	}
+	closedir(dp);
+}
+
+/* The private directory of an anonymous mount.  The outer directory is
+ * 0700 so that nobody reaches the files around the mount; its "root"
+ * holds the tree. */
+struct anon_dir {
+	char path[PATH_MAX];
+	int lock_fd; /* flock held for the daemon's life */
+};
+
+static int anon_create(struct anon_dir *ad)
+{
+	const char *base = anon_base();
+	char root[PATH_MAX + 8];
+
+	sweep_stale(base);
+	if (snprintf(ad->path, sizeof(ad->path), "%s/" ANON_PREFIX "%d.XXXXXX",
+		     base, (int)getpid()) >= (int)sizeof(ad->path))
+		return -ENAMETOOLONG;
+	if (!mkdtemp(ad->path))
+		return -errno;
+	ad->lock_fd = open(ad->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ad->lock_fd < 0 || flock(ad->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		goto fail;
+	snprintf(root, sizeof(root), "%s/root", ad->path);
+	if (mkdir(root, 0755) < 0)
+		goto fail;
+	return 0;
+fail:
+	remove_tree(AT_FDCWD, ad->path);
+	return -errno;
+}
+
+/* After fuse_daemonize the PID in the name is the daemon's. */
+static void anon_rename(struct anon_dir *ad)
+{
+	char np[PATH_MAX];
+	const char *suffix = strrchr(ad->path, '.');
+	char *slash;
+	size_t dlen;
+
+	slash = strrchr(ad->path, '/');
+	if (!suffix || !slash)
+		return;
+	dlen = (size_t)(slash - ad->path);
+	if (snprintf(np, sizeof(np), "%.*s/" ANON_PREFIX "%d%s", (int)dlen,
+		     ad->path, (int)getpid(), suffix) >= (int)sizeof(np))
+		return;
+	if (rename(ad->path, np) == 0)
+		memcpy(ad->path, np, sizeof(np));
+}
+
+static bool dir_is_empty(const char *path)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *dp = opendir(path);
+
+	if (!dp)
+		return true; /* unreadable: let the mount decide */
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	}
+	closedir(dp);
+	return empty;
+}
+
+static int parse_access(const char *s)
+{
+	if (!s || strcmp(s, "write") == 0)
+		return MMFS_ACCESS_WRITE;
+	if (strcmp(s, "read") == 0)
+		return MMFS_ACCESS_READ;
+	if (strcmp(s, "copy") == 0)
+		return MMFS_ACCESS_COPY;
+	die("bad value for access: '%s' (expected write, read or copy)", s);
+	return -1;
+}
+
+static int parse_cache(const char *s)
+{
+	if (!s || strcmp(s, "auto") == 0)
+		return MMFS_CACHE_AUTO;
+	if (strcmp(s, "always") == 0)
+		return MMFS_CACHE_ALWAYS;
+	if (strcmp(s, "never") == 0)
+		return MMFS_CACHE_NEVER;
+	die("bad value for cache: '%s' (expected auto, always or never)", s);
+	return -1;
+}
+
+/* The mount point must be an empty directory that is not inside the
+ * backing tree (the daemon would walk into its own mount). */
+static char *check_mountpoint(const char *arg, const char *backing)
+{
+	struct stat st;
+	char *mnt;
+	size_t n;
+	int fdnum;
+	char c;
+
+	if (sscanf(arg, "/dev/fd/%d%c", &fdnum, &c) == 1)
+		return strdup(arg); /* a /dev/fuse descriptor passed in */
+	mnt = realpath(arg, NULL);
+	if (!mnt || stat(mnt, &st) < 0)
+		die("mount point %s: %s", arg, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die("mount point %s is not a directory", arg);
+	if (!dir_is_empty(mnt))
+		die("mount point %s is not empty", arg);
+	if (backing) {
+		n = strlen(backing);
+		if (strcmp(backing, "/") == 0 ||
+		    (strncmp(mnt, backing, n) == 0 && mnt[n] == '/'))
+			die("mount point %s is inside the backing directory %s",
+			    arg, backing);
+	}
+	return mnt;
+}
+
+static char *check_backing(const char *arg, int *fdp)
+{
+	struct stat st;
+	char *path = realpath(arg, NULL);
+
+	if (!path || stat(path, &st) < 0)
+		die("backing directory %s: %s", arg, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die("backing directory %s is not a directory", arg);
+	*fdp = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*fdp < 0)
+		die("backing directory %s: %s", arg, strerror(errno));
+	return path;
+}
+
+static void add_opt(struct fuse_args *args, const char *opt, const char *val)
+{
+	char *o = NULL, *s;
+
+	if (val) {
+		if (fuse_opt_add_opt_escaped(&o, val) < 0)
+			die("out of memory");
+		s = malloc(strlen(opt) + strlen(o) + 4);
+		if (!s)
+			die("out of memory");
+		sprintf(s, "-o%s%s", opt, o);
+		free(o);
+	} else {
+		s = malloc(strlen(opt) + 3);
+		if (!s)
+			die("out of memory");
+		sprintf(s, "-o%s", opt);
+	}
+	if (fuse_opt_add_arg(args, s) < 0)
+		die("out of memory");
+	free(s);
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* every inode holds a descriptor, every map and handle one more */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts opts;
+	struct fuse_loop_config *loop;
+	struct config cfg;
+	struct fuse_session *se;
+	struct anon_dir ad = {.lock_fd = -1};
+	static struct mmfs_fs fs;
+	char *backing = NULL, *mnt;
+	const char *mnt_arg;
+	char root[PATH_MAX + 8];
+	int root_fd = -1, ret = 1, i, err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (fuse_opt_parse(&args, &cfg, mmfs_opt_table, opt_proc) < 0)
+		die("cannot parse the command line");
+	if (cfg.help) {
+		usage(argv[0]);
+		return 0;
+	}
+	if (cfg.version) {
+		print_version();
+		return 0;
+	}
+	if (cfg.bad)
+		die("unknown option '%s' (see %s --help)", cfg.bad, argv[0]);
+	fs.access = parse_access(cfg.access);
+	fs.cache = parse_cache(cfg.cache);
+	fs.anon = cfg.anon;
+	fs.max_read = cfg.max_read;
+
+	/* With -o anon a leading source argument (mount(8) passes one) is
+	 * ignored. */
+	if (cfg.nnonopt > 2)
+		die("too many arguments (see %s --help)", argv[0]);
+	if (cfg.anon) {
+		if (cfg.nnonopt < 1)
+			die("missing MOUNTPOINT (usage: %s -o anon MOUNTPOINT)",
+			    argv[0]);
+		mnt_arg = cfg.nonopt[cfg.nnonopt - 1];
+	} else {
+		if (cfg.nnonopt < 2)
+			die("missing %s (usage: %s [options] BACKING "
+			    "MOUNTPOINT)",
+			    cfg.nnonopt ? "MOUNTPOINT"
+					: "BACKING and MOUNTPOINT",
+			    argv[0]);
+		backing = check_backing(cfg.nonopt[0], &root_fd);
+		mnt_arg = cfg.nonopt[1];
+	}
+	mnt = check_mountpoint(mnt_arg, backing);
+	if (!mnt)
+		die("out of memory");
+
+	if (fuse_opt_add_arg(&args, mnt) < 0)
+		die("out of memory");
+	if (fs.access == MMFS_ACCESS_READ)
+		add_opt(&args, "ro", NULL);
+	if (!cfg.has_fsname)
+		add_opt(&args, "fsname=", backing ? backing : "mmapfs-anon");
+	if (!cfg.has_subtype)
+		add_opt(&args, "subtype=mmapfs", NULL);
+	if (fuse_parse_cmdline(&args, &opts) != 0)
+		return 1;
+
+	fs.timeout = fs.cache == MMFS_CACHE_ALWAYS  ? 86400.0
+		     : fs.cache == MMFS_CACHE_NEVER ? 0.0
+						    : 1.0;
+	fs.as_root = geteuid() == 0;
+	raise_nofile();
+	umask(0); /* the kernel already applied the caller's umask */
+	fuse_set_log_func(fuse_log_func);
+
+	if (fs.anon) {
+		err = anon_create(&ad);
+		if (err < 0)
+			die("cannot create the private directory: %s",
+			    strerror(-err));
+		snprintf(root, sizeof(root), "%s/root", ad.path);
+		root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root_fd < 0) {
+			remove_tree(AT_FDCWD, ad.path);
+			die("%s: %s", root, strerror(errno));
+		}
+	}
+	err = mmfs_table_init(&fs, root_fd);
+	if (err < 0) {
+		fprintf(stderr, "mmapfs: %s\n", strerror(-err));
+		goto out_anon;
+	}
+
+	se = fuse_session_new(&args, &mmfs_ops, sizeof(mmfs_ops), &fs);
+	if (!se)
+		goto out_table;
+	fs.se = se;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_session;
+	if (fuse_session_mount(se, opts.mountpoint) != 0)
+		goto out_signals;
+
+	if (!opts.foreground)
+		openlog("mmapfs", LOG_PID, LOG_DAEMON);
+	if (fuse_daemonize(opts.foreground) != 0)
+		goto out_unmount;
+	if (!opts.foreground) {
+		daemonized = true;
+		if (fs.anon)
+			anon_rename(&ad);
+	}
+
+	if (opts.singlethread) {
+		ret = fuse_session_loop(se);
+	} else {
+		loop = fuse_loop_cfg_create();
+		if (!loop) {
+			mmfs_log(FUSE_LOG_ERR, "out of memory\n");
+			goto out_unmount;
+		}
+		fuse_loop_cfg_set_clone_fd(loop, (unsigned int)opts.clone_fd);
+		/* UINT_MAX means unset; libfuse 3.14 would warn about it */
+		if (opts.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop,
+						       opts.max_idle_threads);
+		fuse_loop_cfg_set_max_threads(loop, opts.max_threads);
+		ret = fuse_session_loop_mt(se, loop);
+		fuse_loop_cfg_destroy(loop);
+	}
+	ret = ret != 0 ? 1 : 0;
+
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_table:
+	mmfs_table_destroy(&fs);
+	root_fd = -1; /* closed with the root inode */
+out_anon:
+	if (root_fd >= 0)
+		close(root_fd);
+	if (fs.anon) {
+		remove_tree(AT_FDCWD, ad.path);
+		if (ad.lock_fd >= 0)
+			close(ad.lock_fd);
+	}
+	free(opts.mountpoint);
+	fuse_opt_free_args(&args);
+	free(backing);
+	free(mnt);
+	free(cfg.access);
+	free(cfg.cache);
+	free(cfg.bad);
+	for (i = 0; i < cfg.nnonopt && i < MAX_NONOPTS; i++)
+		free(cfg.nonopt[i]);
+	if (daemonized)
+		closelog();
+	return ret;
+}

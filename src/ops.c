@@ -1,0 +1,750 @@
+/* ops.c - the namespace passthrough (lookup, attributes, create/remove,
+ * rename, links, directories, xattrs, statfs, access), every call made
+ * relative to the inode's O_PATH descriptor, and the operation table. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct mmfs_fs *fs = userdata;
+
+	if (conn->capable & FUSE_CAP_IOCTL_DIR)
+		conn->want |= FUSE_CAP_IOCTL_DIR; /* STATS on the root */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	/* Writeback caching would need O_WRONLY opens upgraded and append
+	 * offsets ignored; writes go straight to the mapping instead. */
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+				  FUSE_CAP_SPLICE_MOVE);
+	/* cache=auto/never: drop cached pages when the attributes say the
+	 * backing file changed; cache=always trusts the cache. */
+	if (fs->cache == MMFS_CACHE_ALWAYS) {
+		conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+		if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+			conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	} else if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) {
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	}
+	conn->max_write = MMFS_MAX_IO; /* libfuse caps it to its buffer */
+	conn->max_read = fs->max_read; /* libfuse wants the mount's value */
+	if (conn->max_readahead > MMFS_MAX_IO)
+		conn->max_readahead = MMFS_MAX_IO;
+	if (conn->max_background < 64)
+		conn->max_background = 64;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct fuse_entry_param e;
+	int err;
+
+	if (strlen(name) > NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	err = mmfs_do_lookup(fs, mmfs_inode_of(fs, parent), name, &e);
+	if (err == -ENOENT && fs->timeout > 0) {
+		/* a negative entry the kernel may cache */
+		memset(&e, 0, sizeof(e));
+		e.ino = 0;
+		e.entry_timeout = fs->timeout;
+		fuse_reply_entry(req, &e);
+	} else if (err) {
+		fuse_reply_err(req, -err);
+	} else if (fuse_reply_entry(req, &e) != 0) {
+		mmfs_forget_one(fs, mmfs_inode_of(fs, e.ino), 1);
+	}
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+
+	mmfs_forget_one(fs, mmfs_inode_of(fs, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		mmfs_forget_one(fs, mmfs_inode_of(fs, forgets[i].ino),
+				forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void reply_attr(fuse_req_t req, struct mmfs_fs *fs,
+		       struct mmfs_inode *inode)
+{
+	struct stat st;
+	int err = mmfs_getattr_inode(fs, inode, &st);
+
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_attr(req, &st, fs->timeout);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+
+	(void)fi;
+	reply_attr(req, fs, mmfs_inode_of(fs, ino));
+}
+
+/* utimensat on an inode without an open file.  AT_EMPTY_PATH works on
+ * recent kernels; older ones take the /proc path (not for symlinks). */
+static int utimens_inode(struct mmfs_inode *inode, const struct timespec *ts)
+{
+	char path[64];
+
+	if (utimensat(inode->fd, "", ts, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOENT)
+		return -errno;
+	if (S_ISLNK(inode->type))
+		return -EPERM;
+	if (utimensat(AT_FDCWD, mmfs_procpath(inode->fd, path, sizeof(path)),
+		      ts, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int valid, struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	const int meta = FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+			 FUSE_SET_ATTR_GID | FUSE_SET_ATTR_ATIME |
+			 FUSE_SET_ATTR_MTIME;
+	struct mmfs_handle *h = NULL;
+	struct timespec ts[2];
+	char path[64];
+	int err = 0, fd = -1;
+
+	if (fs->access == MMFS_ACCESS_READ ||
+	    (fs->access == MMFS_ACCESS_COPY && (valid & meta))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	/* fi may be a directory's handle: only files carry a descriptor */
+	if (fi && S_ISREG(inode->type)) {
+		h = (struct mmfs_handle *)(uintptr_t)fi->fh;
+		fd = h->fd;
+	}
+	if (valid & FUSE_SET_ATTR_MODE) {
+		if (fd >= 0)
+			err = fchmod(fd, attr->st_mode);
+		else
+			err = fchmodat(
+				AT_FDCWD,
+				mmfs_procpath(inode->fd, path, sizeof(path)),
+				attr->st_mode, 0);
+		if (err < 0) {
+			err = -errno;
+			goto out;
+		}
+	}
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid =
+			(valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+		gid_t gid =
+			(valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+
+		if (fchownat(inode->fd, "", uid, gid,
+			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+			err = -errno;
+			goto out;
+		}
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		if (S_ISDIR(inode->type)) {
+			err = -EISDIR;
+			goto out;
+		}
+		if (attr->st_size < 0) {
+			err = -EINVAL;
+			goto out;
+		}
+		if (h && (h->flags & O_ACCMODE) == O_RDONLY)
+			fd = -1; /* ftruncate needs a writable descriptor */
+		err = mmfs_truncate(fs, inode, fd, (uint64_t)attr->st_size);
+		if (h)
+			fd = h->fd;
+		if (err)
+			goto out;
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		ts[0].tv_sec = 0;
+		ts[0].tv_nsec = UTIME_OMIT;
+		ts[1] = ts[0];
+		if (valid & FUSE_SET_ATTR_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_ATIME)
+			ts[0] = attr->st_atim;
+		if (valid & FUSE_SET_ATTR_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_MTIME)
+			ts[1] = attr->st_mtim;
+		if (fd >= 0)
+			err = futimens(fd, ts) < 0 ? -errno : 0;
+		else
+			err = utimens_inode(inode, ts);
+	}
+out:
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		reply_attr(req, fs, inode);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	char buf[PATH_MAX + 1];
+	ssize_t n;
+
+	n = readlinkat(inode->fd, "", buf, sizeof(buf));
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	if ((size_t)n >= sizeof(buf)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	buf[n] = '\0';
+	fuse_reply_readlink(req, buf);
+}
+
+/* After a creation: reply with the new entry (err is the creation's). */
+static void reply_created(fuse_req_t req, struct mmfs_fs *fs,
+			  struct mmfs_inode *dir, const char *name, int err)
+{
+	struct fuse_entry_param e;
+
+	if (!err)
+		err = mmfs_do_lookup(fs, dir, name, &e);
+	if (err)
+		fuse_reply_err(req, -err);
+	else if (fuse_reply_entry(req, &e) != 0)
+		mmfs_forget_one(fs, mmfs_inode_of(fs, e.ino), 1);
+}
+
+/* Namespace changes: allowed on write mounts only. */
+static bool refuse_change(fuse_req_t req, struct mmfs_fs *fs)
+{
+	if (fs->access == MMFS_ACCESS_WRITE)
+		return false;
+	fuse_reply_err(req, EROFS);
+	return true;
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
+	struct mmfs_creds c;
+	int err;
+
+	if (refuse_change(req, fs))
+		return;
+	mmfs_creds_enter(fs, req, &c);
+	err = mknodat(dir->fd, name, mode, rdev) < 0 ? -errno : 0;
+	mmfs_creds_leave(fs, &c);
+	reply_created(req, fs, dir, name, err);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
+	struct mmfs_creds c;
+	int err;
+
+	if (refuse_change(req, fs))
+		return;
+	mmfs_creds_enter(fs, req, &c);
+	err = mkdirat(dir->fd, name, mode) < 0 ? -errno : 0;
+	mmfs_creds_leave(fs, &c);
+	reply_created(req, fs, dir, name, err);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
+	struct mmfs_creds c;
+	int err;
+
+	if (refuse_change(req, fs))
+		return;
+	mmfs_creds_enter(fs, req, &c);
+	err = symlinkat(link, dir->fd, name) < 0 ? -errno : 0;
+	mmfs_creds_leave(fs, &c);
+	reply_created(req, fs, dir, name, err);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, newparent);
+	char path[64];
+	int err = 0;
+
+	if (refuse_change(req, fs))
+		return;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link does not */
+	if (linkat(inode->fd, "", dir->fd, newname, AT_EMPTY_PATH) < 0) {
+		err = -errno;
+		if (err == -ENOENT || err == -EPERM || err == -EINVAL)
+			err = linkat(AT_FDCWD,
+				     mmfs_procpath(inode->fd, path,
+						   sizeof(path)),
+				     dir->fd, newname, AT_SYMLINK_FOLLOW) < 0
+				      ? -errno
+				      : 0;
+	}
+	reply_created(req, fs, dir, newname, err);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
+
+	if (refuse_change(req, fs))
+		return;
+	fuse_reply_err(req, unlinkat(dir->fd, name, 0) < 0 ? errno : 0);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
+
+	if (refuse_change(req, fs))
+		return;
+	fuse_reply_err(req,
+		       unlinkat(dir->fd, name, AT_REMOVEDIR) < 0 ? errno : 0);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
+	struct mmfs_inode *ndir = mmfs_inode_of(fs, newparent);
+	int err;
+
+	if (refuse_change(req, fs))
+		return;
+	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (flags)
+		err = renameat2(dir->fd, name, ndir->fd, newname, flags);
+	else
+		err = renameat(dir->fd, name, ndir->fd, newname);
+	fuse_reply_err(req, err < 0 ? errno : 0);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	struct mmfs_dirh *d;
+	int fd, err;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fd = openat(inode->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		free(d);
+		fuse_reply_err(req, err);
+		return;
+	}
+	d->dp = fdopendir(fd);
+	if (!d->dp) {
+		err = errno;
+		close(fd);
+		free(d);
+		fuse_reply_err(req, err);
+		return;
+	}
+	fi->fh = (uintptr_t)d;
+	if (fs->cache == MMFS_CACHE_ALWAYS) {
+		fi->keep_cache = 1;
+		fi->cache_readdir = 1;
+	}
+	if (fuse_reply_open(req, fi) != 0) {
+		closedir(d->dp);
+		free(d);
+	}
+}
+
+static bool is_dot(const char *name)
+{
+	return name[0] == '.' &&
+	       (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t offset, struct fuse_file_info *fi, bool plus)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *dir = mmfs_inode_of(fs, ino);
+	struct mmfs_dirh *d = (struct mmfs_dirh *)(uintptr_t)fi->fh;
+	struct fuse_entry_param e;
+	size_t rem = size, entsize;
+	char *buf, *p;
+	int err = 0;
+
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p = buf;
+	if (offset != d->offset) {
+		seekdir(d->dp, offset);
+		d->entry = NULL;
+		d->offset = offset;
+	}
+	for (;;) {
+		const char *name;
+		off_t next;
+
+		if (!d->entry) {
+			errno = 0;
+			d->entry = readdir(d->dp);
+			if (!d->entry) {
+				err = errno;
+				break;
+			}
+		}
+		name = d->entry->d_name;
+		next = d->entry->d_off;
+		memset(&e, 0, sizeof(e));
+		e.attr.st_ino = d->entry->d_ino;
+		e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+		if (plus && !is_dot(name)) {
+			err = -mmfs_do_lookup(fs, dir, name, &e);
+			if (err == ENOENT) { /* removed meanwhile: skip it */
+				err = 0;
+				d->entry = NULL;
+				continue;
+			}
+			if (err)
+				break;
+		}
+		if (plus)
+			entsize = fuse_add_direntry_plus(req, p, rem, name, &e,
+							 next);
+		else
+			entsize = fuse_add_direntry(req, p, rem, name, &e.attr,
+						    next);
+		if (entsize > rem) {
+			if (e.ino)
+				mmfs_forget_one(fs, mmfs_inode_of(fs, e.ino),
+						1);
+			break;
+		}
+		p += entsize;
+		rem -= entsize;
+		d->entry = NULL;
+		d->offset = next;
+	}
+	/* an error after some entries: return those, the next call sees it */
+	if (err && rem == size)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, size - rem);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t offset, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, offset, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t offset, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, offset, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct mmfs_dirh *d = (struct mmfs_dirh *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	mmfs_req_fs(req);
+	closedir(d->dp);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			struct fuse_file_info *fi)
+{
+	struct mmfs_dirh *d = (struct mmfs_dirh *)(uintptr_t)fi->fh;
+	int fd = dirfd(d->dp), err;
+
+	(void)ino;
+	mmfs_req_fs(req);
+	err = datasync ? fdatasync(fd) : fsync(fd);
+	fuse_reply_err(req, err < 0 ? errno : 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct statvfs st;
+
+	if (fstatvfs(mmfs_inode_of(fs, ino)->fd, &st) < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &st);
+}
+
+/*
+ * xattrs go through /proc/self/fd/N, which names the object itself.  A
+ * symlink cannot be reached that way without following it, so symlinks
+ * show no xattrs and refuse new ones.
+ */
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	char path[64], *buf = NULL;
+	ssize_t n;
+
+	if (S_ISLNK(inode->type)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	mmfs_procpath(inode->fd, path, sizeof(path));
+	if (size) {
+		buf = malloc(size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+	}
+	n = getxattr(path, name, buf, size);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else if (size)
+		fuse_reply_buf(req, buf, (size_t)n);
+	else
+		fuse_reply_xattr(req, (size_t)n);
+	free(buf);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	char path[64], *buf = NULL;
+	ssize_t n;
+
+	if (S_ISLNK(inode->type)) {
+		if (size)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fuse_reply_xattr(req, 0);
+		return;
+	}
+	mmfs_procpath(inode->fd, path, sizeof(path));
+	if (size) {
+		buf = malloc(size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+	}
+	n = listxattr(path, buf, size);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else if (size)
+		fuse_reply_buf(req, buf, (size_t)n);
+	else
+		fuse_reply_xattr(req, (size_t)n);
+	free(buf);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	char path[64];
+
+	if (refuse_change(req, fs))
+		return;
+	if (S_ISLNK(inode->type)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	mmfs_procpath(inode->fd, path, sizeof(path));
+	fuse_reply_err(req, setxattr(path, name, value, size, flags) < 0 ? errno
+									 : 0);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	char path[64];
+
+	if (refuse_change(req, fs))
+		return;
+	if (S_ISLNK(inode->type)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	mmfs_procpath(inode->fd, path, sizeof(path));
+	fuse_reply_err(req, removexattr(path, name) < 0 ? errno : 0);
+}
+
+/* access(2), checked as the caller (the daemon may be root). */
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	struct mmfs_creds c;
+	int err;
+
+	if ((mask & W_OK) &&
+	    (fs->access == MMFS_ACCESS_READ ||
+	     (fs->access == MMFS_ACCESS_COPY && !S_ISREG(inode->type)))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	mmfs_creds_enter(fs, req, &c);
+	err = faccessat(inode->fd, "", mask, AT_EMPTY_PATH | AT_EACCESS) < 0
+		      ? errno
+		      : 0;
+	mmfs_creds_leave(fs, &c);
+	fuse_reply_err(req, err);
+}
+
+/* SEEK_DATA / SEEK_HOLE: the backing file knows (its page cache is the
+ * mapping's); private data of a copy mount is all data. */
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	struct mmfs_handle *h = (struct mmfs_handle *)(uintptr_t)fi->fh;
+	uint64_t size = 0;
+	bool priv;
+	off_t r;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_rwlock_rdlock(&inode->lock);
+	priv = inode->priv;
+	size = inode->maplen;
+	pthread_rwlock_unlock(&inode->lock);
+	if (priv) {
+		if (off < 0 || (uint64_t)off >= size)
+			fuse_reply_err(req, ENXIO);
+		else
+			fuse_reply_lseek(
+				req, whence == SEEK_DATA ? off : (off_t)size);
+		return;
+	}
+	r = lseek(h->fd, off, whence);
+	if (r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, r);
+}
+
+/* No getlk/setlk/flock: the kernel keeps POSIX and flock locks locally,
+ * which is exact for everything that goes through this mount. */
+const struct fuse_lowlevel_ops mmfs_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.symlink = op_symlink,
+	.link = op_link,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.rename = op_rename,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+	.access = op_access,
+	.lseek = op_lseek,
+	.create = mmfs_op_create,
+	.open = mmfs_op_open,
+	.read = mmfs_op_read,
+	.write = mmfs_op_write,
+	.flush = mmfs_op_flush,
+	.release = mmfs_op_release,
+	.fsync = mmfs_op_fsync,
+	.fallocate = mmfs_op_fallocate,
+	.copy_file_range = mmfs_op_copy_file_range,
+	.ioctl = mmfs_op_ioctl,
+};
