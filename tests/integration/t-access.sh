@@ -1,0 +1,152 @@
+#!/bin/bash
+# tests/integration/t-access.sh - access=read refuses every change with
+# EROFS and leaves BACKING untouched; access=copy shows data changes through
+# the mount, never writes them to BACKING, and refuses namespace changes.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+EROFS="Read-only file system"
+
+# A backing tree with a file, a larger file, a directory, a symlink, an
+# xattr, and old timestamps so any touch would show.
+mkdir -p "$B/dir/sub"
+printf 'original contents\n' >"$B/file"
+head -c 200000 /dev/urandom >"$B/big"
+printf 'in a dir\n' >"$B/dir/sub/f"
+ln -s file "$B/sym"
+setfattr -n user.tag -v kept "$B/file"
+chmod 640 "$B/big"
+find "$B" -exec touch -h -d '2001-01-01 00:00:00' {} +
+
+# snapshot - names, types, modes, sizes, links, owners, m/ctimes, symlink
+# targets, xattrs and sha256 of every backing file.
+snapshot()
+{
+	(
+		cd "$B" &&
+		find . -printf '%y %m %s %n %u:%g %T@ %C@ %p -> %l\n' | sort &&
+		find . -type f -print0 | sort -z | xargs -0 sha256sum &&
+		getfattr -R -d -m - . 2>/dev/null
+	)
+}
+snapshot >"$T/before"
+
+# ---------------------------------------------------------------- read
+mmfs_mount access=read
+assert_content "$M/file" "original contents" "read: cat works"
+assert_file_eq "$B/big" "$M/big" "read: a larger file reads back"
+assert_content "$M/dir/sub/f" "in a dir" "read: nested file"
+assert_eq file "$(readlink "$M/sym")" "read: readlink"
+assert_eq kept \
+	"$(getfattr --absolute-names -n user.tag --only-values "$M/file")" \
+	"read: getfattr"
+py "$M/big" "$B/big" <<'EOF'
+import mmap, sys
+with open(sys.argv[1], "rb") as f, open(sys.argv[2], "rb") as g:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    assert m[:] == g.read()
+EOF
+ok "read: a read-only mmap of a mount file matches"
+
+assert_fails_with "$EROFS" sh -c "echo x >'$M/file'"
+assert_fails_with "$EROFS" sh -c "echo x >>'$M/file'"
+assert_fails_with "$EROFS" dd if=/dev/zero of="$M/file" bs=1 count=1 \
+	conv=notrunc status=none
+assert_fails_with "$EROFS" py "$M/file" <<'EOF'
+import os, sys
+os.open(sys.argv[1], os.O_RDWR)
+EOF
+assert_fails_with "$EROFS" truncate -s 0 "$M/file"
+assert_fails_with "$EROFS" truncate -s 1M "$M/big"
+assert_fails_with "$EROFS" touch "$M/new"
+assert_fails_with "$EROFS" touch "$M/file"
+assert_fails_with "$EROFS" touch -d '2020-01-01' "$M/file"
+assert_fails_with "$EROFS" mkdir "$M/newdir"
+assert_fails_with "$EROFS" rm "$M/file"
+assert_fails_with "$EROFS" rm -r "$M/dir"
+assert_fails_with "$EROFS" rmdir "$M/dir/sub"
+assert_fails_with "$EROFS" mv "$M/file" "$M/moved"
+assert_fails_with "$EROFS" mv "$M/file" "$M/dir/"
+assert_fails_with "$EROFS" chmod 600 "$M/file"
+assert_fails_with "$EROFS" chown 1:1 "$M/file"
+assert_fails_with "$EROFS" setfattr -n user.new -v x "$M/file"
+assert_fails_with "$EROFS" setfattr -x user.tag "$M/file"
+assert_fails_with "$EROFS" ln "$M/file" "$M/hard"
+assert_fails_with "$EROFS" ln -s file "$M/soft"
+assert_fails_with "$EROFS" mkfifo "$M/fifo"
+assert_content "$M/file" "original contents" "read: still the same bytes"
+mmfs_alive "read: daemon alive after refusals"
+mmfs_umount
+snapshot >"$T/after-read"
+assert_file_eq "$T/before" "$T/after-read" \
+	"read: BACKING unchanged in bytes and metadata"
+
+# ---------------------------------------------------------------- copy
+mmfs_mount access=copy
+py "$M/file" "$B/file" <<'EOF'
+import os, sys
+p, back = sys.argv[1:3]
+fd = os.open(p, os.O_RDWR)
+assert os.pwrite(fd, b"COPIED", 0) == 6
+assert os.pread(fd, 100, 0) == b"COPIEDal contents\n"
+# growth past the end is visible through the mount too
+assert os.pwrite(fd, b"tail", 100) == 4
+assert os.fstat(fd).st_size == 104, os.fstat(fd).st_size
+d = os.pread(fd, 200, 0)
+assert d == b"COPIEDal contents\n" + bytes(82) + b"tail", d
+os.fsync(fd)
+os.close(fd)
+assert os.stat(p).st_size == 104
+assert open(back, "rb").read() == b"original contents\n"
+EOF
+ok "copy: write and growth visible through the mount, not in BACKING"
+# The copy lives as long as the mount: another process, another open.
+py "$M/file" <<'EOF'
+import sys
+d = open(sys.argv[1], "rb").read()
+assert d == b"COPIEDal contents\n" + bytes(82) + b"tail", d
+EOF
+ok "copy: a later open in another process sees the changed bytes"
+assert_size "$M/file" 104 "copy: stat size through the mount"
+assert_size "$B/file" 18 "copy: backing size unchanged"
+head -c 4096 /dev/urandom >"$T/patch"
+deadline 30 dd if="$T/patch" of="$M/big" bs=4096 seek=10 conv=notrunc \
+	status=none
+cmp -s "$B/big" "$M/big" && fail "copy: the write did not show through"
+deadline 30 dd if="$M/big" of="$T/readback" bs=4096 skip=10 count=1 status=none
+assert_file_eq "$T/patch" "$T/readback" "copy: dd patch reads back"
+py "$M/dir/sub/f" <<'EOF'
+import mmap, sys
+with open(sys.argv[1], "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    m[0:2] = b"IN"
+    m.flush()
+with open(sys.argv[1], "rb") as f:
+    assert f.read() == b"IN a dir\n"
+EOF
+ok "copy: a shared mmap store through the mount is visible"
+assert_content "$B/dir/sub/f" "in a dir" "copy: backing untouched by mmap"
+
+assert_fails_with "$EROFS" touch "$M/new"
+assert_fails_with "$EROFS" sh -c "echo x >'$M/new2'"
+assert_fails_with "$EROFS" rm "$M/file"
+assert_fails_with "$EROFS" mv "$M/file" "$M/moved"
+assert_fails_with "$EROFS" mkdir "$M/newdir"
+assert_fails_with "$EROFS" rmdir "$M/dir/sub"
+assert_fails_with "$EROFS" ln "$M/file" "$M/hard"
+assert_fails_with "$EROFS" ln -s file "$M/soft"
+[ ! -e "$M/new" ] && [ ! -e "$B/new" ] && [ -e "$M/file" ] ||
+	fail "copy: a refused namespace change happened anyway"
+ok "copy: the refused changes left no trace"
+mmfs_alive "copy: daemon alive"
+mmfs_umount
+snapshot >"$T/after-copy"
+assert_file_eq "$T/before" "$T/after-copy" \
+	"copy: BACKING unchanged in bytes and metadata"
+
+# A new copy mount starts again from the backing bytes.
+mmfs_mount access=copy
+assert_content "$M/file" "original contents" "copy: remount shows BACKING"
+assert_file_eq "$B/big" "$M/big" "copy: remount discards the old changes"
+
+mmfs_done

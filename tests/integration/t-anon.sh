@@ -1,0 +1,122 @@
+#!/bin/bash
+# tests/integration/t-anon.sh - "mmapfs -o anon": a RAM file system of
+# anonymous mappings.  The namespace behaves like a native directory, data
+# grows and shrinks, and everything is gone after unmount (no file left in
+# /dev/shm either).
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+N=$T/native
+mkdir "$N"
+
+shm_list()
+{
+	find /dev/shm -maxdepth 1 -name 'mmapfs-anon.*' -printf '%f\n' | sort
+}
+shm_list >"$T/shm.before"
+mmfs_anon_mount
+shm_list >"$T/shm.during"
+assert_eq "" "$(ls -A "$M")" "a fresh anon mount is empty"
+df -P "$M" >/dev/null || fail "statfs on an anon mount failed"
+ok "statfs answers"
+
+# The same namespace operations on the native directory and the mount.
+ops()
+{
+	cd "$1" || exit 1
+	printf 'hello\n' >a
+	printf 'world\n' >>a
+	mkdir -p d/e/f
+	printf 'deep\n' >d/e/f/g
+	mv a d/renamed
+	ln d/renamed hard
+	ln -s d/renamed soft
+	cat soft
+	printf 'via hard\n' >>hard
+	cat d/renamed
+	stat -c '%h %s' hard d/renamed
+	readlink soft
+	truncate -s 100000 d/renamed
+	stat -c %s d/renamed
+	truncate -s 3 hard
+	cat d/renamed
+	echo
+	: >empty
+	stat -c %s empty
+	mkdir gone
+	printf x >gone/x
+	rm -r gone
+	mv d/e/f/g top
+	rmdir d/e/f
+	chmod 604 top
+	stat -c '%a %F' top d soft
+	setfattr -n user.k -v v1 top
+	setfattr -n user.k2 -v v2 top
+	getfattr -d top
+	setfattr -x user.k top
+	getfattr -d top
+	touch -d '2002-02-02 02:02:02' top
+	stat -c %Y top
+	find . ! -type d -printf '%y %m %n %s %p -> %l\n' | sort
+	find . -type d -printf '%y %m %n %p\n' | sort
+}
+assert_eq "$(ops "$N" 2>&1)" "$(ops "$M" 2>&1)" \
+	"namespace operations like native"
+
+# Data: write, read back, grow with zeroed holes, shrink, a 16 MiB round
+# trip, an mmap.
+head -c 16M /dev/urandom >"$T/big"
+deadline 60 cp "$T/big" "$M/big"
+assert_file_eq "$T/big" "$M/big" "16 MiB file round trip"
+py "$M/data" <<'EOF'
+import mmap, os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+assert os.fstat(fd).st_size == 0
+assert os.pread(fd, 10, 0) == b""
+assert os.pwrite(fd, b"abc", 0) == 3
+assert os.pwrite(fd, b"Z", 1 << 20) == 1
+assert os.fstat(fd).st_size == (1 << 20) + 1
+d = os.pread(fd, 2 << 20, 0)
+assert d[:3] == b"abc" and d[-1:] == b"Z"
+assert d[3:1 << 20] == bytes((1 << 20) - 3)
+os.ftruncate(fd, 2)
+assert os.pread(fd, 10, 0) == b"ab"
+os.ftruncate(fd, 8192)
+assert os.pread(fd, 10000, 0) == b"ab" + bytes(8190)
+m = mmap.mmap(fd, 0)
+m[4096:4100] = b"MMAP"
+m.flush()
+m.close()
+os.close(fd)
+with open(p, "rb") as f:
+    d = f.read()
+assert len(d) == 8192 and d[4096:4100] == b"MMAP" and d[:2] == b"ab"
+os.ftruncate(os.open(p, os.O_RDWR), 0)
+assert os.stat(p).st_size == 0
+EOF
+ok "anon data: grow, holes, shrink, regrow, mmap"
+truncate -s 1G "$M/huge"
+assert_size "$M/huge" 1073741824 "1 GiB sparse anon file"
+assert_eq "0000" "$(dd if="$M/huge" bs=1 skip=1073741822 count=2 \
+	status=none | od -An -tx1 | tr -d ' \n')" "its last bytes are zeros"
+rm "$M/huge"
+rm -r "${M:?}"/*
+assert_eq "" "$(ls -A "$M")" "rm -r empties the mount"
+printf 'must vanish\n' >"$M/persist?"
+mmfs_alive
+mmfs_umount
+
+# Nothing survives: not in a new mount, not in /dev/shm.
+shm_list >"$T/shm.after"
+ours=$(comm -13 "$T/shm.before" "$T/shm.during")
+for f in $ours; do
+	if [ -e "/dev/shm/$f" ]; then
+		fail "left over after unmount: /dev/shm/$f"
+	fi
+done
+ok "no mmapfs-anon.* left in /dev/shm (had: ${ours:-none})"
+mmfs_anon_mount
+assert_eq "" "$(ls -A "$M")" "a remount starts empty"
+
+mmfs_done

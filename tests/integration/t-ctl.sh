@@ -1,0 +1,451 @@
+#!/bin/bash
+# t-ctl.sh - mmapfsctl(1) on a real mount: find/rfind and move agree with
+# Python's mmap on the same bytes (python3 is the oracle), madvise, flush,
+# info and stats report what the daemon holds, and every error path has its
+# exact message and exit status (1 failure, 2 usage).
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+if ! command -v "$PYTHON3" >/dev/null 2>&1; then
+	skip "python3 (the oracle) is missing"
+fi
+if [ ! -x "$MMAPFSCTL" ]; then
+	fail "mmapfsctl not built: $MMAPFSCTL"
+fi
+
+PAGE=$(getconf PAGESIZE)
+
+# ctl ARGS... - run mmapfsctl; sets OUT, ERR (stderr) and RC.
+ctl()
+{
+	RC=0
+	OUT=$(deadline 60 "$MMAPFSCTL" "$@" </dev/null 2>"$T/ctl.err") ||
+		RC=$?
+	ERR=$(cat "$T/ctl.err")
+}
+
+# expect RC STDOUT STDERR ARGS... - exact exit status, stdout and the first
+# line of stderr of "mmapfsctl ARGS...".
+expect()
+{
+	local rc=$1 out=$2 err=$3 first
+	shift 3
+	ctl "$@"
+	first=${ERR%%$'\n'*}
+	if [ "$RC" != "$rc" ] || [ "$OUT" != "$out" ] || [ "$first" != "$err" ]
+	then
+		fail "mmapfsctl $*: expected status $rc, stdout '$out'," \
+			"stderr '$err'; got status $RC, stdout '$OUT'," \
+			"stderr '$ERR'"
+	fi
+	out=${out//$'\n'/\\n}
+	first="mmapfsctl $*"
+	if [ ${#first} -gt 150 ]; then
+		first="${first:0:150}..."
+	fi
+	ok "$first -> $rc${out:+ '$out'}${err:+ ($err)}"
+}
+
+# einval CMD FILE ARGS... - the daemon refuses with EINVAL.
+einval()
+{
+	local cmd=$1 file=$2
+	shift 2
+	expect 1 "" "mmapfsctl: $cmd: $file: Invalid argument" \
+		"$cmd" "$file" "$@"
+}
+
+mmfs_mount
+
+# ---------------------------------------------------------------- usage
+
+expect 2 "" "mmapfsctl: missing COMMAND"
+expect 2 "" "mmapfsctl: unknown command 'frob'" frob
+expect 2 "" "mmapfsctl: unknown option '--frob'" --frob
+expect 0 "mmapfsctl (mmapfs) $(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
+	"$top_builddir/config.h")" "" --version
+ctl --help
+assert_eq 0 "$RC" "--help status"
+# --help lists the commands in the order of mmapfsctl(1)'s COMMANDS.
+help_order=$(printf '%s\n' "$OUT" | awk '/^Commands:/ { c = 1; next }
+	/^$/ { c = 0 } c && /^  [a-z]/ { printf "%s ", $1 }')
+man_order=$(awk '/^\.SH COMMANDS/ { c = 1; next } /^\.SH/ { c = 0 }
+	c && prev == ".TP" { sub(/^\.[A-Z]+ "?/, ""); sub(/[ "].*/, "");
+	printf "%s ", $0 } { prev = $0 }' "$top_srcdir/man/mmapfsctl.1")
+assert_eq "find rfind madvise move flush info stats " "$help_order" \
+	"--help command order"
+assert_eq "$help_order" "$man_order" "man page command order"
+
+printf 'one two ones' >"$M/s.txt"
+F=$M/s.txt
+expect 2 "" "mmapfsctl: find: missing FILE" find
+expect 2 "" "mmapfsctl: find: missing NEEDLE" find "$F"
+expect 2 "" "mmapfsctl: find: too many arguments" find "$F" one 0 1 2
+expect 2 "" "mmapfsctl: find: START '1x' is not a number (decimal or 0x hex)" \
+	find "$F" one 1x
+expect 2 "" "mmapfsctl: find: START ' 1' is not a number (decimal or 0x hex)" \
+	find "$F" one " 1"
+expect 2 "" "mmapfsctl: find: END '' is not a number (decimal or 0x hex)" \
+	find "$F" one 0 ""
+expect 2 "" "mmapfsctl: rfind: END '9223372036854775808' is out of range" \
+	rfind "$F" one 0 9223372036854775808
+expect 2 "" "mmapfsctl: find: hex NEEDLE '0' has an odd number of digits" \
+	find -x "$F" 0
+expect 2 "" "mmapfsctl: find: hex NEEDLE '0g': 'g' is not a hex digit" \
+	find --hex "$F" 0g
+expect 2 "" "mmapfsctl: find: hex NEEDLE '00 ff': ' ' is not a hex digit" \
+	find -x "$F" "00 ff"
+expect 2 "" "mmapfsctl: find: unknown option '--json'" find --json "$F" one
+expect 2 "" "mmapfsctl: info: unknown option '-x'" info -x "$F"
+expect 2 "" "mmapfsctl: move: missing COUNT" move "$F" 1 2
+expect 2 "" "mmapfsctl: move: SRC '--' is not a number (decimal or 0x hex)" \
+	move "$F" 1 -- 2
+expect 2 "" "mmapfsctl: flush: too many arguments" flush "$F" 0 0 0
+expect 2 "" "mmapfsctl: stats: missing MOUNTPOINT" stats
+expect 2 "" "mmapfsctl: madvise: unknown ADVICE 'sometimes' (see 'mmapfsctl --help' for the names)" \
+	madvise "$F" sometimes
+long=$(printf '%*s' 4097 '' | tr ' ' a)
+expect 2 "" "mmapfsctl: find: NEEDLE is 4097 bytes long; at most 4096 are allowed" \
+	find "$F" "$long"
+expect 2 "" "mmapfsctl: rfind: NEEDLE is 4097 bytes long; at most 4096 are allowed" \
+	rfind -x "$F" "$(printf '%*s' 4097 '' | sed 's/ /0a/g')"
+# A usage error prints the command's synopsis and the hint too.
+ctl find "$F"
+assert_eq "mmapfsctl: find: missing NEEDLE
+Usage: mmapfsctl find [-x] FILE NEEDLE [START [END]]
+Try 'mmapfsctl --help' for more information." "$ERR" "usage text"
+expect 0 "Usage: mmapfsctl move FILE DEST SRC COUNT
+  copy COUNT bytes from SRC to DEST (overlap-safe)" "" move --help
+
+# ---------------------------------------------------------------- find
+
+# The reference examples (mmap-semantics.md section 6).
+expect 0 0 "" find "$F" one
+expect 0 8 "" find "$F" ones
+expect 0 0 "" find "$F" one 0 -1
+expect 0 8 "" find "$F" one 1
+expect 0 8 "" find "$F" one 1 -1
+expect 1 "" "" find "$F" one 1 -2
+expect 0 8 "" rfind "$F" one
+expect 0 0 "" rfind "$F" "one "
+expect 0 8 "" rfind "$F" one 0 -1
+expect 0 0 "" rfind "$F" one 0 -2
+expect 1 "" "" rfind "$F" one 1 -2
+expect 0 8 "" find "$F" one -4
+expect 0 8 "" find "$F" one 0x8 0xc
+expect 0 12 "" find "$F" "" 100
+expect 0 12 "" rfind "$F" ""
+expect 1 "" "" find "$F" absent
+expect 1 "" "" find "$F" one 5 3
+expect 0 4 "" find "$F" "two" -9223372036854775808 9223372036854775807
+# A needle of MMAPFS_NEEDLE_MAX bytes is accepted (and absent).
+expect 1 "" "" find "$F" "${long:1}"
+
+# Hex needles holding NUL bytes.
+printf 'ab\0\0cd\0\377ef\0' >"$M/nul.bin"
+N=$M/nul.bin
+expect 0 2 "" find -x "$N" 0000
+expect 0 3 "" find -x "$N" 0063
+expect 0 6 "" find -x "$N" 00FF
+expect 0 10 "" rfind -x "$N" 00
+expect 0 3 "" rfind -x "$N" 00 0 -5
+expect 0 2 "" find --hex "$N" 00 -9
+expect 1 "" "" find -x "$N" 0000 3
+expect 1 "" "" find -x "$N" ff00
+expect 0 0 "" find -x "$N" 6162
+expect 0 4 "" find -x "$N" "" 4
+
+# Random data and bounds against Python's mmap.find/rfind.
+py "$M/rand.bin" "$T/find.cases" <<'EOF'
+import mmap, random, sys
+rng = random.Random(20240611)
+n = 5000
+# A small alphabet (NUL included) so that short needles often match.
+data = bytes(rng.choice(b"\0ab\xff") for _ in range(n))
+with open(sys.argv[1], "wb") as f:
+    f.write(data)
+m = mmap.mmap(-1, n)
+m.write(data)
+def bound():
+    r = rng.random()
+    if r < 0.1:
+        return rng.choice([-(1 << 63), (1 << 63) - 1, -n - 1, n, n + 7, 0])
+    return rng.randint(-n - 50, n + 50)
+with open(sys.argv[2], "w") as out:
+    for i in range(300):
+        if rng.random() < 0.7:
+            at = rng.randrange(n)
+            needle = data[at:at + rng.randint(0, 6)]
+        else:
+            needle = bytes(rng.choice(b"\0ab\xff") for _ in
+                           range(rng.randint(1, 8)))
+        nargs = rng.choice([0, 1, 2, 2, 2])
+        args = [bound() for _ in range(nargs)]
+        fi = m.find(needle, *([0] + args if nargs == 0 else args))
+        ri = m.rfind(needle, *([0] + args if nargs == 0 else args))
+        out.write("%s|%s|%d|%d\n" % (needle.hex(), " ".join(map(str, args)),
+                                    fi, ri))
+EOF
+assert_size "$M/rand.bin" 5000 "size of the random file"
+ncase=0
+while IFS='|' read -r hex bounds want_f want_r; do
+	read -r -a b <<<"$bounds"
+	for op in find rfind; do
+		want=$want_f
+		[ "$op" = rfind ] && want=$want_r
+		ctl "$op" -x "$M/rand.bin" "$hex" "${b[@]}"
+		if [ "$want" = -1 ]; then
+			if [ "$RC" != 1 ] || [ -n "$OUT$ERR" ]; then
+				fail "mmapfsctl $op -x rand.bin '$hex' $bounds:" \
+					"Python says absent; got status $RC," \
+					"stdout '$OUT', stderr '$ERR'"
+			fi
+		elif [ "$RC" != 0 ] || [ "$OUT" != "$want" ] || [ -n "$ERR" ]
+		then
+			fail "mmapfsctl $op -x rand.bin '$hex' $bounds:" \
+				"Python says $want; got status $RC," \
+				"stdout '$OUT', stderr '$ERR'"
+		fi
+		ncase=$((ncase + 1))
+	done
+done <"$T/find.cases"
+assert_eq 600 "$ncase" "find/rfind cases that agree with Python"
+
+# ---------------------------------------------------------------- move
+
+# A sequence of moves, valid and not, against Python's mmap.move.
+py "$M/move.bin" "$T/move.cases" "$T/move.expect" <<'EOF'
+import mmap, random, sys
+rng = random.Random(77)
+n = 3 * 4096 + 123
+data = bytes(rng.randrange(256) for _ in range(n))
+with open(sys.argv[1], "wb") as f:
+    f.write(data)
+m = mmap.mmap(-1, n)
+m.write(data)
+def num():
+    r = rng.random()
+    if r < 0.08:
+        return rng.choice([-1, n, n + 1, (1 << 63) - 1, -(1 << 63)])
+    return rng.randrange(n)
+with open(sys.argv[2], "w") as out:
+    for i in range(60):
+        d, s = num(), num()
+        c = rng.choice([0, 1, rng.randrange(n), rng.randrange(64),
+                        n - max(d, s) if 0 <= d <= n and 0 <= s <= n else 5])
+        try:
+            m.move(d, s, c)
+            res = "ok"
+        except ValueError:
+            res = "einval"
+        out.write("%d %d %d %s\n" % (d, s, c, res))
+    out.write("%d 0 0 ok\n%d %d 0 ok\n" % (n, n, n))
+with open(sys.argv[3], "wb") as f:
+    f.write(m[:])
+EOF
+nok=0 nbad=0
+while read -r d s c res; do
+	ctl move "$M/move.bin" "$d" "$s" "$c"
+	if [ "$res" = ok ]; then
+		if [ "$RC" != 0 ] || [ -n "$OUT$ERR" ]; then
+			fail "mmapfsctl move move.bin $d $s $c: Python moves;" \
+				"got status $RC, stdout '$OUT', stderr '$ERR'"
+		fi
+		nok=$((nok + 1))
+	else
+		if [ "$RC" != 1 ] || [ -n "$OUT" ] ||
+		   [ "$ERR" != "mmapfsctl: move: $M/move.bin: Invalid argument" ]
+		then
+			fail "mmapfsctl move move.bin $d $s $c: Python raises" \
+				"ValueError; got status $RC, stdout '$OUT'," \
+				"stderr '$ERR'"
+		fi
+		nbad=$((nbad + 1))
+	fi
+done <"$T/move.cases"
+if [ "$nok" -lt 20 ] || [ "$nbad" -lt 5 ]; then
+	fail "move cases too one-sided: $nok valid, $nbad refused"
+fi
+ok "$nok valid and $nbad refused moves agree with Python"
+assert_file_eq "$T/move.expect" "$M/move.bin" "bytes after the moves"
+printf '0123456789' >"$M/m10"
+expect 0 "" "" move "$M/m10" 1 0 9
+assert_content "$M/m10" "0012345678" "move 1 0 9 is a memmove"
+einval move "$M/m10" -1 0 1
+einval move "$M/m10" 0 0 11
+einval move "$M/m10" 5 0 6
+
+# ---------------------------------------------------------------- flush
+
+expect 0 "" "" flush "$M/move.bin"
+expect 0 "" "" flush "$M/move.bin" 0
+expect 0 "" "" flush "$M/move.bin" "$PAGE" "$PAGE"
+expect 0 "" "" flush "$M/move.bin" "$PAGE"
+expect 0 "" "" flush "$M/move.bin" 0 0
+einval flush "$M/move.bin" 1 10
+einval flush "$M/move.bin" -1
+einval flush "$M/move.bin" 0 -1
+einval flush "$M/move.bin" 0 $(($(stat -c %s "$M/move.bin") + 1))
+assert_file_eq "$T/move.expect" "$B/move.bin" "backing file after flush"
+
+# ---------------------------------------------------------------- madvise
+
+R=$M/rand.bin
+for adv in normal random sequential willneed dontneed MADV_NORMAL Normal 3
+do
+	expect 0 "" "" madvise "$R" "$adv"
+done
+expect 0 "" "" madvise "$R" willneed "$PAGE"
+expect 0 "" "" madvise "$R" willneed 0 100
+expect 0 "" "" madvise "$R" willneed 0 0
+expect 0 "" "" madvise "$R" sequential "$PAGE" 9999999
+einval madvise "$R" normal 5000
+einval madvise "$R" normal 9999
+einval madvise "$R" normal -1
+einval madvise "$R" normal 0 -1
+einval madvise "$R" normal 1
+einval madvise "$R" 12345
+expect 1 "" "mmapfsctl: madvise: $R: Value too large for defined data type" \
+	madvise "$R" normal "$PAGE" 9223372036854775807
+expect 2 "" "mmapfsctl: madvise: unknown ADVICE 'MADV_' (see 'mmapfsctl --help' for the names)" \
+	madvise "$R" MADV_
+expect 2 "" "mmapfsctl: madvise: START 'x' is not a number (decimal or 0x hex)" \
+	madvise "$R" normal x
+cmp -s "$R" "$B/rand.bin" || fail "rand.bin changed under madvise"
+ok "madvise left the data as it was"
+
+# ---------------------------------------------------------------- info
+
+info_text()
+{
+	printf 'length: %s\nfile_size: %s\noffset: 0\naccess: write\n' "$1" "$2"
+	printf 'flags: MAP_SHARED\nprot: PROT_READ|PROT_WRITE\n'
+	printf 'page_size: %s\nmapped: %s\nanonymous: no' "$PAGE" "$3"
+}
+I=$M/info.bin
+head -c 10000 /dev/zero | tr '\0' x >"$I"
+expect 0 "$(info_text 10000 10000 yes)" "" info "$I"
+expect 0 "{\"length\": 10000, \"file_size\": 10000, \"offset\": 0, \"access\": \"write\", \"flags\": 1, \"prot\": 3, \"page_size\": $PAGE, \"mapped\": true, \"anonymous\": false}" \
+	"" info --json "$I"
+printf 'tail' >>"$I"
+expect 0 "$(info_text 10004 10004 yes)" "" info "$I"
+truncate -s 5000 "$I"
+expect 0 "$(info_text 5000 5000 yes)" "" info "$I"
+truncate -s 0 "$I"
+ctl info "$I"
+assert_eq 0 "$RC" "info on an empty file: status"
+assert_eq "length: 0|file_size: 0|mapped: no" \
+	"$(printf '%s\n' "$OUT" | grep -E '^(length|file_size|mapped):' |
+	paste -sd '|')" "info on an empty file"
+# --json may follow FILE for info and stats.
+ctl info "$M/rand.bin" --json
+assert_eq 0 "$RC" "info FILE --json: status"
+py "$OUT" <<'EOF' || fail "info --json is not the expected object: $OUT"
+import json, sys
+o = json.loads(sys.argv[1])
+assert list(o) == ["length", "file_size", "offset", "access", "flags",
+                   "prot", "page_size", "mapped", "anonymous"], o
+assert o["length"] == 5000 and o["file_size"] == 5000, o
+assert o["mapped"] is True and o["anonymous"] is False, o
+EOF
+ok "info FILE --json parses as JSON"
+expect 1 "" "mmapfsctl: info: $M: Is a directory" info "$M"
+expect 1 "" "mmapfsctl: info: $M/none: No such file or directory" \
+	info "$M/none"
+
+# ---------------------------------------------------------------- stats
+
+# stats_field KEY - from the current $OUT.
+stats_field()
+{
+	printf '%s\n' "$OUT" | sed -n "s/^$1: //p"
+}
+exec 9<"$M/rand.bin"
+dd bs=1 count=1 <&9 >/dev/null 2>&1
+expect 0 "" "" madvise "$M/rand.bin" willneed
+ctl stats "$M"
+assert_eq 0 "$RC" "stats: status"
+assert_eq "live_mappings bytes_mapped requests faults bytes_read bytes_written maps_created maps_released" \
+	"$(printf '%s\n' "$OUT" | sed 's/: [0-9]*$//' | paste -sd ' ')" \
+	"stats keys"
+live=$(stats_field live_mappings)
+req1=$(stats_field requests)
+mapped=$(stats_field bytes_mapped)
+created=$(stats_field maps_created)
+if [ "$live" -lt 1 ] || [ "$mapped" -lt 5000 ] || [ "$created" -lt 1 ]; then
+	fail "stats with rand.bin held open: live_mappings $live," \
+		"bytes_mapped $mapped, maps_created $created"
+fi
+ok "stats: live_mappings $live, bytes_mapped $mapped while a file is open"
+cat "$M/s.txt" >/dev/null
+ls -l "$M" >/dev/null
+ctl stats "$M/s.txt"
+assert_eq 0 "$RC" "stats on a file of the mount: status"
+req2=$(stats_field requests)
+if [ "$req2" -le "$req1" ]; then
+	fail "stats: requests did not increase: $req1 then $req2"
+fi
+ok "stats: requests increase ($req1 -> $req2)"
+exec 9<&-
+ctl stats --json "$M"
+assert_eq 0 "$RC" "stats --json: status"
+py "$OUT" <<'EOF' || fail "stats --json is not the expected object: $OUT"
+import json, sys
+o = json.loads(sys.argv[1])
+assert list(o) == ["live_mappings", "bytes_mapped", "requests", "faults",
+                   "bytes_read", "bytes_written", "maps_created",
+                   "maps_released"], o
+assert all(type(v) is int and v >= 0 for v in o.values()), o
+assert o["bytes_written"] >= 5000 + 3 * 4096 + 123, o
+EOF
+ok "stats --json parses, with the bytes written so far"
+
+# ---------------------------------------------------------------- outside
+
+printf 'abc' >"$T/outside.bin"
+O=$T/outside.bin
+expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" find "$O" abc
+expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" rfind -x "$O" 61
+expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" madvise "$O" normal
+expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" move "$O" 0 1 1
+expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" flush "$O"
+expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" info "$O"
+expect 1 "" "mmapfsctl: $T: not on an mmapfs mount" stats "$T"
+expect 1 "" "mmapfsctl: find: $T/none: No such file or directory" \
+	find "$T/none" abc
+# A FUSE mount that is not mmapfs answers ENOTTY: same message.
+if command -v bindfs >/dev/null 2>&1; then
+	mkdir "$T/bsrc" "$T/bind"
+	printf 'abc' >"$T/bsrc/f"
+	MMFS_CLEANUP_HOOKS+=("fusermount3 -uz '$T/bind' 2>/dev/null")
+	deadline 30 bindfs "$T/bsrc" "$T/bind"
+	expect 1 "" "mmapfsctl: $T/bind/f: not on an mmapfs mount" \
+		find "$T/bind/f" abc
+	expect 1 "" "mmapfsctl: $T/bind: not on an mmapfs mount" \
+		stats "$T/bind"
+	deadline 30 fusermount3 -u "$T/bind"
+else
+	echo "# bindfs missing: the ENOTTY path on a foreign FUSE mount is untested"
+fi
+
+mmfs_alive "daemon alive after the checks on the write mount"
+
+# ---------------------------------------------------------------- read-only
+
+# move and flush fall back to a read-only open: the daemon then refuses
+# the move (EACCES) and, as Python does, accepts the flush.
+main_pid=$MMFS_PID main_mnt=$MMFS_CUR_MNT main_log=$MMFS_LOG
+mkdir "$T/ro"
+mmfs_mount_at "$B" "$T/ro" access=read
+expect 1 "" "mmapfsctl: move: $T/ro/m10: Permission denied (opened read-only: read-write open refused: Read-only file system)" \
+	move "$T/ro/m10" 1 0 1
+expect 0 "" "" flush "$T/ro/m10"
+expect 0 1 "" find "$T/ro/m10" 0123
+ctl info "$T/ro/m10"
+assert_eq "access: read" "$(printf '%s\n' "$OUT" | grep '^access:')" \
+	"info on an access=read mount"
+mmfs_umount "$T/ro"
+MMFS_PID=$main_pid MMFS_CUR_MNT=$main_mnt MMFS_LOG=$main_log
+assert_content "$M/m10" "0012345678" "m10 unchanged by the refused move"
+
+mmfs_done

@@ -1,0 +1,76 @@
+#!/bin/bash
+# tests/integration/t-enospc.sh - a full backing file system: the writer gets
+# ENOSPC (never a SIGBUS that kills the daemon), earlier data stays intact,
+# and writing works again once space is freed.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+ENOSPC="No space left on device"
+
+# A 2 MiB tmpfs as the backing file system.
+if ! out=$(mount -t tmpfs -o size=2M,mode=0755 mmfs-enospc "$B" 2>&1); then
+	if [ "${MMAPFS_REQUIRE_FUSE:-0}" = 1 ] && [ "$(id -u)" = 0 ]; then
+		fail "cannot mount a tmpfs as root: $out"
+	fi
+	skip "cannot mount a tmpfs here: $out"
+fi
+MMFS_CLEANUP_HOOKS+=("umount '$B' || umount -l '$B'")
+ok "2 MiB tmpfs mounted as BACKING"
+mmfs_mount
+
+# A first file, fsynced.
+head -c 300000 /dev/urandom >"$T/first"
+deadline 30 dd if="$T/first" of="$M/first" bs=64k conv=fsync status=none
+assert_file_eq "$T/first" "$B/first" "first file on the backing fs"
+
+# Fill the file system through the mount.
+assert_fails_with "$ENOSPC" dd if=/dev/zero of="$M/filler" bs=64k \
+	count=100 conv=fsync status=none
+mmfs_alive "daemon survived the full file system"
+[ "$(stat -c %s "$M/filler")" -lt 2097152 ] ||
+	fail "filler claims $(stat -c %s "$M/filler") bytes on a 2 MiB fs"
+ok "filler size $(stat -c %s "$M/filler") below the fs size"
+
+# Reading holes needs no space: a sparse file reads as zeros, as natively.
+truncate -s 256K "$M/sparse"
+head -c 256K /dev/zero >"$T/zeros"
+assert_file_eq "$T/zeros" "$B/sparse" "native read of a hole on the full fs"
+assert_file_eq "$T/zeros" "$M/sparse" "a hole reads as zeros on the full fs"
+mmfs_alive "daemon alive after reading holes on the full fs"
+rm "$M/sparse"
+
+# Writing into a hole of an existing file also fails cleanly.
+truncate -s 1M "$M/holey"
+assert_fails_with "$ENOSPC" py "$M/holey" <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+for off in range(0, 1 << 20, 4096):
+    os.pwrite(fd, b"\1" * 4096, off)
+os.fsync(fd)
+EOF
+mmfs_alive "daemon survived a full fs when filling a hole"
+assert_fails_with "$ENOSPC" py "$M/grow" <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+os.pwrite(fd, b"x" * 65536, 0)
+for i in range(64):
+    os.ftruncate(fd, (i + 2) << 16)
+    os.pwrite(fd, b"y" * 65536, (i + 1) << 16)
+os.fsync(fd)
+EOF
+mmfs_alive "daemon survived a full fs when growing"
+
+# Earlier data intact, through the mount and in the backing file.
+assert_file_eq "$T/first" "$M/first" "first file intact through the mount"
+assert_file_eq "$T/first" "$B/first" "first file intact in the backing file"
+
+# Free the space: writing works again.
+rm "$M/filler" "$M/holey" "$M/grow"
+head -c 500000 /dev/urandom >"$T/second"
+assert_ok dd if="$T/second" of="$M/second" bs=64k conv=fsync status=none
+assert_file_eq "$T/second" "$M/second" "a new file after freeing space"
+assert_file_eq "$T/second" "$B/second" "the new file in the backing fs"
+printf 'appended' >>"$M/first"
+assert_size "$M/first" 300008 "the first file grows again"
+
+mmfs_done

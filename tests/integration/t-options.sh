@@ -1,0 +1,105 @@
+#!/bin/bash
+# tests/integration/t-options.sh - the command line: --help, --version,
+# every bad option or path refused with exit status 1, a message naming the
+# problem and nothing mounted; every valid option mounts.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+
+# bad_usage "WORD|WORD..." ARGS... - "mmapfs ARGS" exits 1, says "mmapfs"
+# and one of the words, and leaves $M unmounted.  Run without -f, the way a
+# user would: if it wrongly mounts, it daemonizes and the cleanup unmounts.
+bad_usage()
+{
+	local words=$1 out rc=0 w found=
+	shift
+	MMFS_MOUNTS+=("$M")
+	out=$(timeout -k 5 20 "$MMAPFS" "$@" 2>&1 </dev/null) || rc=$?
+	if mountpoint -q "$M"; then
+		fail "mmapfs $*: mounted $M, expected a refusal"
+	fi
+	if [ "$rc" -ne 1 ]; then
+		fail "mmapfs $*: expected exit status 1, got $rc: $out"
+	fi
+	case $out in
+	*mmapfs*) ;;
+	*) fail "mmapfs $*: message does not name mmapfs: '$out'" ;;
+	esac
+	local alts
+	IFS='|' read -ra alts <<<"$words"
+	for w in "${alts[@]}"; do
+		case $out in
+		*"$w"*) found=$w ;;
+		esac
+	done
+	if [ -z "$found" ]; then
+		fail "mmapfs $*: message should name one of '$words': '$out'"
+	fi
+	ok "mmapfs $* -> exit 1: ${out%%$'\n'*}"
+}
+
+# --help: exit 0 and the mmapfs options are listed.
+rc=0
+out=$(timeout 10 "$MMAPFS" --help 2>&1) || rc=$?
+assert_eq 0 "$rc" "--help exit status"
+for w in access= cache= anon; do
+	case $out in
+	*"$w"*) ok "--help lists $w" ;;
+	*) fail "--help does not mention '$w': $out" ;;
+	esac
+done
+out=$(timeout 10 "$MMAPFS" -h 2>&1) || fail "-h failed: $out"
+case $out in *access=*) ok "-h lists access=" ;; *) fail "-h: $out" ;; esac
+
+# --version: exit 0, names the package and the configured version.
+rc=0
+out=$(timeout 10 "$MMAPFS" --version 2>&1) || rc=$?
+assert_eq 0 "$rc" "--version exit status"
+ver=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
+	"$top_builddir/config.h" 2>/dev/null || true)
+case $out in
+*mmapfs*"$ver"*) ok "--version prints 'mmapfs ... $ver'" ;;
+*) fail "--version: expected 'mmapfs' and '$ver', got: $out" ;;
+esac
+
+echo data >"$B/file"
+mkdir "$T/full"
+echo x >"$T/full/occupied"
+
+bad_usage "bogus" -o bogus "$B" "$M"
+bad_usage "bogus" -o access=write,bogus=1 "$B" "$M"
+bad_usage "access|foo" -o access=foo "$B" "$M"
+bad_usage "access|WRITE" -o access=WRITE "$B" "$M"
+bad_usage "cache|sometimes" -o cache=sometimes "$B" "$M"
+bad_usage "bogus" --bogus "$B" "$M"
+bad_usage "$T/nonexistent|No such file" "$T/nonexistent" "$M"
+bad_usage "$B/file|Not a directory" "$B/file" "$M"
+bad_usage "$T/nomnt|No such file" "$B" "$T/nomnt"
+bad_usage "$T/full|not empty" "$B" "$T/full"
+bad_usage "$B/file|Not a directory" "$B" "$B/file"
+bad_usage "usage|Usage|BACKING|missing|argument" "$M"
+bad_usage "usage|Usage|MOUNTPOINT|missing|argument"
+bad_usage "usage|Usage|argument|too many|$T" "$B" "$M" "$T/extra"
+
+# Nothing leaked into the paths the refusals named.
+assert_eq "occupied" "$(ls -A "$T/full")" "non-empty mountpoint untouched"
+assert_eq "data" "$(cat "$B/file")" "backing file untouched"
+
+# Every valid option value mounts, and the mount answers.
+for o in access=write access=read access=copy cache=auto cache=always \
+	cache=never "access=read,cache=never" default_permissions; do
+	mmfs_mount "$o"
+	assert_content "$M/file" data "read under -o $o"
+	mmfs_umount
+done
+mmfs_mount -s
+assert_content "$M/file" data "read under -s (single-threaded)"
+mmfs_umount
+mmfs_anon_mount
+assert_eq "" "$(ls -A "$M")" "-o anon starts empty"
+mmfs_umount
+mmfs_anon_mount cache=never
+echo hi >"$M/f"
+assert_content "$M/f" hi "-o anon,cache=never works"
+
+mmfs_done

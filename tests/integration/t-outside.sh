@@ -1,0 +1,234 @@
+#!/bin/bash
+# tests/integration/t-outside.sh - backing files changed behind the mount's
+# back: truncated while read in a loop and while mapped by a client, grown,
+# overwritten, replaced by rename-over, deleted.  The daemon must survive
+# (no SIGBUS death), reads give a short read or EIO but never hang or
+# invent bytes, and a later open sees the new size and bytes.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+
+# The looping reader: reads FILE in 64 KiB steps through one old handle
+# and through fresh opens until $T/stop exists.  Every byte it gets must be
+# the original byte at that offset (a stale page cache may still give old
+# bytes, but never zeros or garbage); errors other than EIO fail it.
+cat >"$T/reader.py" <<'EOF'
+import errno, os, sys
+path, orig_path, t = sys.argv[1:4]
+orig = open(orig_path, "rb").read()
+stop = os.path.join(t, "stop")
+prog = os.path.join(t, "progress")
+old = os.open(path, os.O_RDONLY)
+n = short = eio = 0
+while not os.path.exists(stop):
+    for fresh in (False, True):
+        try:
+            fd = os.open(path, os.O_RDONLY) if fresh else old
+        except FileNotFoundError:
+            continue
+        try:
+            for off in range(0, len(orig), 65536):
+                try:
+                    d = os.pread(fd, 65536, off)
+                except OSError as e:
+                    if e.errno != errno.EIO:
+                        raise
+                    eio += 1
+                    continue
+                if d != orig[off:off + len(d)]:
+                    sys.exit("wrong bytes at %d (+%d, fresh=%s)"
+                             % (off, len(d), fresh))
+                if len(d) < min(65536, len(orig) - off):
+                    short += 1
+                n += 1
+        finally:
+            if fresh:
+                os.close(fd)
+    with open(prog + ".tmp", "w") as f:
+        f.write(str(n))
+    os.replace(prog + ".tmp", prog)
+print("reads=%d short=%d eio=%d" % (n, short, eio))
+EOF
+
+# The mapping client: maps FILE shared and touches every page in a loop.
+# After the outside truncate it may be killed by SIGBUS (as on a native
+# file); it must not hang.
+cat >"$T/mapper.py" <<'EOF'
+import mmap, os, sys
+path, orig_path, t = sys.argv[1:4]
+orig = open(orig_path, "rb").read()
+f = open(path, "rb")
+m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+assert m[:] == orig, "mapped bytes differ before the truncate"
+open(os.path.join(t, "mapped"), "w").close()
+while not os.path.exists(os.path.join(t, "stop")):
+    for off in range(0, len(orig), 4096):
+        b = m[off]
+EOF
+
+progress()
+{
+	local n
+	n=$(cat "$T/progress" 2>/dev/null) || true
+	echo "${n:-0}"
+}
+progressed_past()
+{
+	[ "$(progress)" -gt "$1" ]
+}
+exists()
+{
+	[ -e "$1" ]
+}
+# stat_err PATH - "exists", or the strerror text of stat(2) on PATH.
+stat_err()
+{
+	timeout -k 2 10 "$PYTHON3" -c '
+import os, sys
+try:
+    os.stat(sys.argv[1])
+    print("exists")
+except OSError as e:
+    print(e.strerror)' "$1"
+}
+
+# eventually_eq SECONDS EXPECTED CMD... - CMD's output becomes EXPECTED
+# (attribute and entry caches may delay it, but not forever).
+eventually_eq()
+{
+	local secs=$1 want=$2 got i
+	shift 2
+	for ((i = 0; i < secs * 20; i++)); do
+		got=$(mmfs__run "$@" 2>&1) || true
+		if [ "$got" = "$want" ]; then
+			ok "eventually: $* = '$want'"
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "$*: expected '$want' within ${secs}s, got '$got'"
+}
+
+scenario()
+{
+	local opts=$1 rc
+	rm -rf "${B:?}"/* "$T/stop" "$T/progress" "$T/mapped"
+	head -c 4M /dev/urandom >"$T/orig"
+	cp "$T/orig" "$B/f"
+	cp "$T/orig" "$B/m"
+	printf 'old\n' >"$B/r"
+	printf 'doomed\n' >"$B/del"
+	printf '%1000s' x >"$B/g"
+	printf 'AAAAAAAA' >"$B/ow"
+	mmfs_mount $opts
+	local tag="[${opts:-default}]"
+
+	# 0. truncated from outside while open here: once that handle is
+	# closed, a fresh open must read the new 1000 bytes, not stale cached
+	# pages past the new end (a release must not hide the change).
+	py "$M/s" "$B/s" <<'EOF'
+import os, sys
+p, back = sys.argv[1:3]
+data = os.urandom(1 << 20)
+for trial in range(3):
+    with open(back, "wb") as f:
+        f.write(data)
+    with open(p, "rb") as f:
+        assert f.read() == data, "trial %d: first read" % trial
+    a = open(p, "rb")
+    assert a.read() == data
+    os.truncate(back, 1000)
+    a.close()
+    with open(p, "rb") as c:
+        got = c.read()
+    assert got == data[:1000], \
+        "trial %d: fresh open after an outside truncate read %d bytes" \
+        " (want 1000)%s" % (trial, len(got), ", stale bytes past the end"
+                            if got[1000:2000] == data[1000:2000] else "")
+EOF
+	ok "$tag a fresh open after an outside truncate reads the new size"
+	rm "$B/s"
+
+	# 1. truncated while a reader loops and a client has it mapped
+	deadline 120 "$PYTHON3" "$T/reader.py" "$M/f" "$T/orig" "$T" \
+		>"$T/reader.out" 2>&1 &
+	local reader=$!
+	deadline 120 "$PYTHON3" "$T/mapper.py" "$M/m" "$T/orig" "$T" \
+		>"$T/mapper.out" 2>&1 &
+	local mapper=$!
+	wait_until 30 progressed_past 64 || fail "$tag reader made no progress"
+	wait_until 30 exists "$T/mapped" || fail "$tag the client never mapped"
+	truncate -s 1000 "$B/f" "$B/m"
+	local p
+	p=$(progress)
+	wait_until 30 progressed_past $((p + 200)) ||
+		fail "$tag reads stopped after the outside truncate" \
+			"(reader: $(cat "$T/reader.out"))"
+	touch "$T/stop"
+	rc=0
+	wait "$reader" || rc=$?
+	[ "$rc" -eq 0 ] || fail "$tag reader failed (status $rc):" \
+		"$(cat "$T/reader.out")"
+	ok "$tag reads during an outside truncate: $(cat "$T/reader.out")"
+	rc=0
+	wait "$mapper" || rc=$?
+	case $rc in
+	0|135) ok "$tag the mapping client ended (status $rc), no hang" ;;
+	*) fail "$tag mapping client: status $rc: $(cat "$T/mapper.out")" ;;
+	esac
+	mmfs_alive "$tag daemon survived the outside truncate"
+	eventually_eq 5 1000 stat -c %s "$M/f"
+	eventually_eq 5 1000 stat -c %s "$M/m"
+	head -c 1000 "$T/orig" >"$T/orig1000"
+	assert_file_eq "$T/orig1000" "$M/f" \
+		"$tag a later open reads the new bytes"
+	assert_file_eq "$T/orig1000" "$M/m" "$tag the mapped file too"
+	# writing past the new end through the mount grows it again
+	printf 'X' | dd of="$M/f" bs=1 seek=5000 conv=notrunc status=none
+	assert_size "$M/f" 5001 \
+		"$tag grown through the mount after the truncate"
+	deadline 10 sync "$M/f"
+	assert_size "$B/f" 5001 "$tag backing size after the regrowth"
+	assert_eq "X" "$(tail -c 1 "$B/f")" "$tag backing last byte"
+	assert_eq 0 \
+		"$(head -c 5000 "$B/f" | tail -c 4000 | tr -d '\0' | wc -c)" \
+		"$tag the regrown hole is zeros"
+
+	# 2. grown and overwritten from outside
+	exec 7<"$M/g" 8<"$M/ow"
+	head -c 10 <&7 >/dev/null
+	truncate -s 100000 "$B/g"
+	printf 'FAR' | dd of="$B/g" bs=1 seek=50000 conv=notrunc status=none
+	printf 'BBBB' | dd of="$B/ow" bs=1 seek=2 conv=notrunc status=none
+	eventually_eq 5 100000 stat -c %s "$M/g"
+	eventually_eq 5 FAR dd if="$M/g" bs=1 skip=50000 count=3 status=none
+	eventually_eq 5 AABBBBAA cat "$M/ow"
+	if [ "$opts" = cache=never ]; then
+		assert_eq AABBBBAA "$(cat <&8)" \
+			"$tag an open handle reads the outside change at once"
+	fi
+	exec 7<&- 8<&-
+
+	# 3. replaced by rename-over, and deleted, from outside
+	exec 7<"$M/r" 8<"$M/del"
+	printf 'NEW\n' >"$B/r.tmp"
+	mv "$B/r.tmp" "$B/r"
+	rm "$B/del"
+	eventually_eq 5 NEW cat "$M/r"
+	eventually_eq 5 "No such file or directory" stat_err "$M/del"
+	assert_eq "f g m ow r" "$(ls "$M" | tr '\n' ' ' | sed 's/ $//')" \
+		"$tag listing after the outside changes"
+	assert_eq old "$(cat <&7)" "$tag an old handle keeps the replaced bytes"
+	assert_eq doomed "$(cat <&8)" \
+		"$tag an old handle keeps the deleted bytes"
+	exec 7<&- 8<&-
+	printf 'reborn\n' >"$M/del"
+	assert_content "$B/del" reborn "$tag a new file under the deleted name"
+	mmfs_alive "$tag daemon alive"
+	mmfs_umount
+}
+
+scenario ""
+scenario cache=never
+
+mmfs_done
