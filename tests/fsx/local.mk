@@ -4,6 +4,7 @@ tests_fsx_fsx_SOURCES = tests/fsx/fsx.h tests/fsx/fsx.c tests/fsx/ops.c \
 	tests/fsx/target.c
 tests_fsx_fsx_CPPFLAGS = $(AM_CPPFLAGS)
 tests_fsx_fsx_LDADD = lib/libmmfs.la
+TESTS += tests/fsx/t-fsx.sh
 EXTRA_DIST += tests/fsx/t-fsx.sh
 
 # A long run, outside make check: FSX_OPS ops per target.
