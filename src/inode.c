@@ -550,7 +550,7 @@ static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
 			  uint64_t size)
 {
 	struct mmfs_map *nm = NULL;
-	uint64_t cur;
+	uint64_t cur = 0;
 	void *p;
 	size_t l, n;
 	ssize_t got;
@@ -578,10 +578,7 @@ static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (inode->map && inode->priv_anon) {
 		err = mmfs_resize(inode->map, (int64_t)size);
 		mmfs_map_refresh(fs, inode);
-		if (err == 0)
-			return 0;
-		/* e.g. EFAULT after a partial madvise split the mapping:
-		 * copy into a new map instead */
+		return err == 0 ? 0 : mmfs_map_errno(err);
 	}
 	err = mmfs_open(&nm, -1, (int64_t)size, MAP_SHARED,
 			PROT_READ | PROT_WRITE, MMFS_ACCESS_DEFAULT, 0, 0);
@@ -633,15 +630,9 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if (inode->map && !inode->map_ro && size > 0) {
 		err = mmfs_resize(inode->map, (int64_t)size);
 		mmfs_map_refresh(fs, inode);
-		if (err == 0)
-			return 0;
-		/* The file refused (EFBIG, ENOSPC...): nothing changed. */
-		if (err != -EFAULT && err != -ENOMEM && err != -EINVAL &&
-		    err != -EAGAIN)
-			return mmfs_map_errno(err);
-		/* mremap refused (a partial madvise split the mapping, or
-		 * no room to grow in place): map the file afresh below. */
-		err = 0;
+		/* The engine's resize is atomic: on failure (EFBIG,
+		 * ENOSPC, ENOMEM...) file and map are as they were. */
+		return err == 0 ? 0 : mmfs_map_errno(err);
 	}
 	if (fd < 0) {
 		own = mmfs_reopen(inode, O_WRONLY);
