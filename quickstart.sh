@@ -46,27 +46,36 @@ build_tree() {
 	make -C "$build" -j"$(nproc)"
 }
 
+# Globals, so that the EXIT trap still sees them after demo returns.
+demo_dir= demo_mnt= demo_pid=
+
+demo_cleanup() {
+	if [ -n "$demo_mnt" ] && mountpoint -q "$demo_mnt"; then
+		fusermount3 -u "$demo_mnt" 2>/dev/null || true
+	fi
+	[ -n "$demo_pid" ] && wait "$demo_pid" 2>/dev/null
+	[ -n "$demo_dir" ] && rm -rf "$demo_dir"
+	return 0
+}
+
 demo() {
-	local d mnt log pid=
+	local d mnt log
 	d=$(mktemp -d /tmp/mmapfs-demo.XXXXXX)
+	demo_dir=$d
 	mnt="$d/mnt"
 	log="$d/mmapfs.log"
+	demo_mnt=$mnt
 	mkdir "$mnt"
-	cleanup() {
-		mountpoint -q "$mnt" && fusermount3 -u "$mnt" 2>/dev/null
-		[ -n "$pid" ] && wait "$pid" 2>/dev/null
-		rm -rf "$d"
-	}
-	trap cleanup EXIT
+	trap demo_cleanup EXIT
 	local mmapfs="$build/src/mmapfs" ctl="$build/tools/mmapfsctl"
 
 	say "mounting a RAM filesystem of memory mappings: mmapfs -o anon $mnt"
 	"$mmapfs" -f -o anon "$mnt" 2>"$log" &
-	pid=$!
+	demo_pid=$!
 	local i
 	for i in $(seq 100); do
 		mountpoint -q "$mnt" && break
-		kill -0 "$pid" 2>/dev/null || { cat "$log"; exit 1; }
+		kill -0 "$demo_pid" 2>/dev/null || { cat "$log"; exit 1; }
 		sleep 0.1
 	done
 	mountpoint -q "$mnt" || { echo "mount did not come up"; cat "$log"; exit 1; }
@@ -75,10 +84,10 @@ demo() {
 	echo "every file here is a memory mapping" >"$mnt/hello.txt"
 	cat "$mnt/hello.txt"
 	cp -r "$top/lib" "$mnt/src"
-	ls -l "$mnt" "$mnt/src"
+	ls -l "$mnt"
 	grep -c mmfs_ "$mnt/src/mmfs.h"
 	truncate -s 1G "$mnt/sparse.bin"
-	du -h --apparent-size "$mnt/sparse.bin"
+	stat -c '%n: %s bytes, %b blocks allocated' "$mnt/sparse.bin"
 	printf 'needle' | dd of="$mnt/sparse.bin" bs=1 seek=1000000000 conv=notrunc status=none
 	"$ctl" find "$mnt/sparse.bin" needle
 	"$ctl" rfind "$mnt/hello.txt" mapping
@@ -88,8 +97,8 @@ demo() {
 
 	say "unmounting"
 	fusermount3 -u "$mnt"
-	wait "$pid"
-	pid=
+	wait "$demo_pid"
+	demo_pid=
 	echo "demo done: mounted, used, unmounted"
 }
 
