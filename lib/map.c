@@ -7,11 +7,31 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "mmfs-int.h"
+
+/*
+ * ThreadSanitizer does not see mremap(2): the addresses a mapping moves or
+ * grows to keep the access history of whatever was mapped there before,
+ * and it then reports races between unrelated files.  Built with it, the
+ * engine resizes by mmap(2) and munmap(2), which it does see.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define MMFS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MMFS_TSAN 1
+#endif
+#endif
+#ifdef MMFS_TSAN
+#define MMFS_USE_MREMAP 0
+#else
+#define MMFS_USE_MREMAP 1
+#endif
 
 size_t mmfs_pagesize(void)
 {
@@ -379,8 +399,11 @@ static int mmfs_remap_fresh(struct mmfs_map *map, size_t newsize)
 
 static int mmfs_remap(struct mmfs_map *map, size_t newsize)
 {
-	void *data = mremap(map->data, map->size, newsize, MREMAP_MAYMOVE);
+	void *data;
 
+	if (!MMFS_USE_MREMAP)
+		return mmfs_remap_fresh(map, newsize);
+	data = mremap(map->data, map->size, newsize, MREMAP_MAYMOVE);
 	if (data == MAP_FAILED)
 		return errno == EFAULT ? mmfs_remap_fresh(map, newsize) : -errno;
 	map->data = data;
@@ -436,6 +459,36 @@ static int mmfs_resize_file(struct mmfs_map *map, size_t newsize)
 	return 0;
 }
 
+struct mmfs_tail_job {
+	unsigned char *p;
+	size_t n;
+};
+
+static void mmfs_tail_fn(void *arg)
+{
+	struct mmfs_tail_job *job = arg;
+
+	memset(job->p, 0, job->n);
+}
+
+/*
+ * After a resize the file (if any) ends exactly at the map's end, but a
+ * private map's last page is its own copy: past the end it keeps what it
+ * had there (bytes of a longer map, or of the file before resize cut it),
+ * and the next growth would show them where new bytes must read as zero.
+ * Clear them once the resize has succeeded.  Guarded: someone may have
+ * cut the file below that page meanwhile, and then there is nothing to
+ * clear.
+ */
+static void mmfs_clear_tail(struct mmfs_map *map)
+{
+	struct mmfs_tail_job job = {map->data + map->size,
+				    mmfs_page_round(map->size) - map->size};
+
+	if (job.n > 0 && mmfs_guarded_call(mmfs_tail_fn, &job) != 0)
+		mmfs_clear_error();
+}
+
 int mmfs_resize(struct mmfs_map *map, int64_t newsize)
 {
 	int err;
@@ -454,15 +507,22 @@ int mmfs_resize(struct mmfs_map *map, int64_t newsize)
 	if ((uint64_t)newsize > SIZE_MAX)
 		return mmfs_fail_os(ENOMEM);
 #endif
-	if (map->fd >= 0)
-		return mmfs_resize_file(map, (size_t)newsize);
-	/* A shared anonymous map without a memfd (memfd_create missing)
-	 * cannot grow: the new pages would fault.  CPython 3.15 says so. */
-	if (mmfs_is_shared(map->flags) && (size_t)newsize > map->size)
+	if (map->fd >= 0) {
+		err = mmfs_resize_file(map, (size_t)newsize);
+	} else if (mmfs_is_shared(map->flags) && (size_t)newsize > map->size) {
+		/* A shared anonymous map without a memfd (memfd_create
+		 * missing) cannot grow: the new pages would fault.  CPython
+		 * 3.15 says so. */
 		return mmfs_fail(EINVAL, "mmap: can't expand a shared "
 					 "anonymous mapping on Linux");
-	err = mmfs_remap(map, (size_t)newsize);
-	return err != 0 ? mmfs_fail_os(-err) : 0;
+	} else {
+		err = mmfs_remap(map, (size_t)newsize);
+		if (err != 0)
+			err = mmfs_fail_os(-err);
+	}
+	if (err == 0 && !mmfs_is_shared(map->flags))
+		mmfs_clear_tail(map);
+	return err;
 }
 
 int mmfs_sync_length(struct mmfs_map *map)
@@ -491,6 +551,11 @@ int mmfs_sync_length(struct mmfs_map *map)
 		return mmfs_fail(EBUSY, "mmap can't resize with extant "
 					"buffers exported.");
 	avail = (size_t)(st.st_size - base);
+	if (!MMFS_USE_MREMAP) {
+		int err = mmfs_remap_fresh(map, avail); /* a shrink: munmap */
+
+		return err ? mmfs_fail_os(-err) : 0;
+	}
 	data = mremap(map->data, map->size, avail, 0);
 	if (data == MAP_FAILED)
 		return mmfs_fail_os(errno);
