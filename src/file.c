@@ -97,7 +97,8 @@ static void handle_close(struct mmfs_fs *fs, struct mmfs_inode *inode,
  * outside the mount) and decide about the kernel's page cache.
  */
 static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
-		       struct mmfs_handle *h, struct fuse_file_info *fi)
+		       struct mmfs_handle *h, struct fuse_file_info *fi,
+		       bool kill)
 {
 	bool trunc = (fi->flags & O_TRUNC) && S_ISREG(inode->type);
 	bool keep = false;
@@ -108,6 +109,8 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	inode->opens++;
 	pthread_mutex_unlock(&fs->table_lock);
 
+	if (trunc && kill)
+		mmfs_kill_suidgid(fs, inode, h->fd);
 	if (trunc)
 		err = mmfs_set_size(fs, inode,
 				    is_writable(h->flags) ? h->fd : -1, 0);
@@ -135,9 +138,11 @@ void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
 	struct mmfs_handle *h;
 	int fd, err;
 
+	fi->flags &= ~MMFS_O_KILL_SUIDGID;
 	if (S_ISDIR(inode->type)) {
 		fuse_reply_err(req, EISDIR);
 		return;
@@ -160,7 +165,7 @@ void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	h->fd = fd;
 	h->flags = fi->flags;
-	err = handle_open(fs, inode, h, fi);
+	err = handle_open(fs, inode, h, fi, kill);
 	if (err) {
 		close(fd);
 		free(h);
@@ -194,9 +199,11 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mmfs_inode *dir = mmfs_inode_of(fs, parent), *inode;
 	struct fuse_entry_param e;
 	struct mmfs_handle *h;
+	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
 	struct mmfs_creds c;
 	int fd, err, flags;
 
+	fi->flags &= ~MMFS_O_KILL_SUIDGID;
 	if (fs->access != MMFS_ACCESS_WRITE) {
 		err = create_existing(fs, dir, name, fi, &e);
 		if (err) {
@@ -249,7 +256,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	h->fd = fd;
 	h->flags = fi->flags;
-	err = handle_open(fs, inode, h, fi);
+	err = handle_open(fs, inode, h, fi, kill);
 	if (err) {
 		close(fd);
 		free(h);
@@ -274,35 +281,23 @@ void mmfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-/* close(2): nothing to do, writes already reached the mapping and locks
- * are the kernel's. */
-void mmfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)fi;
-	mmfs_req_fs(req);
-	fuse_reply_err(req, 0);
-}
-
 void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		   struct fuse_file_info *fi)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
-	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
 	struct mmfs_handle *h = handle_of(fi);
 	int err = 0;
 
+	(void)ino;
 	if (fs->access == MMFS_ACCESS_COPY) { /* nothing reaches the file */
 		fuse_reply_err(req, 0);
 		return;
 	}
-	pthread_rwlock_rdlock(&inode->lock);
-	if (inode->map && fs->access == MMFS_ACCESS_WRITE && !inode->map_ro)
-		err = mmfs_flush(inode->map, 0, (int64_t)inode->maplen);
-	pthread_rwlock_unlock(&inode->lock);
-	if (err < 0)
-		err = mmfs_map_errno(err);
-	else if ((datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0)
+	/* The map is a MAP_SHARED view of the file's page cache, whose
+	 * pages are marked dirty when first written through it: fsync(2)
+	 * alone writes them.  An msync first would be a second flush of
+	 * the device cache, twice the latency. */
+	if ((datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0)
 		err = -errno;
 	fuse_reply_err(req, -err);
 }
@@ -371,7 +366,8 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 			  size_t size, uint64_t pos)
 {
 	ssize_t got = 0, r = 0;
-	bool priv;
+	bool priv, eof = false;
+	struct stat st;
 	char *buf;
 	int fd;
 
@@ -402,8 +398,16 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 		if (r > 0)
 			got += r;
 	}
+	/* The mapping's old last page reads whole, zeros past the file's
+	 * new end included: only the bytes the file still has count. */
+	if (!priv && fstat(h->fd, &st) == 0) {
+		if ((uint64_t)st.st_size <= pos)
+			got = 0, eof = true;
+		else if ((uint64_t)got > (uint64_t)st.st_size - pos)
+			got = (ssize_t)((uint64_t)st.st_size - pos);
+	}
 	resync(fs, inode);
-	if (got == 0 && size > 0)
+	if (got == 0 && size > 0 && !eof)
 		fuse_reply_err(req, r < 0 ? (int)-r : EIO);
 	else if (fuse_reply_buf(req, buf, (size_t)got) == 0)
 		mmfs_count(&fs->stats.bytes_read, (uint64_t)got);
@@ -492,15 +496,31 @@ static ssize_t pwrite_all(int fd, const char *buf, size_t n, uint64_t off)
 #define MADV_POPULATE_WRITE 23
 #endif
 
-/* A large write dirties many pages: fault them in with one call rather
- * than one fault each.  Failure is fine, the copy below finds out. */
-static void prefault_write(struct mmfs_inode *inode, uint64_t pos, size_t n)
+/*
+ * Copy a write into the mapping, which covers [pos, pos + size) (lock held,
+ * shared or exclusive).  A large write dirties many pages: they are faulted
+ * in with one madvise rather than one fault each.  When the copy faults (a
+ * page the backing fs cannot allocate: ENOSPC; or a file truncated from
+ * outside), pwrite(2) on fd does the rest and reports the real error.
+ */
+static ssize_t map_write(struct mmfs_inode *inode, int fd,
+			 const char *buf, size_t size, uint64_t pos)
 {
-	uint64_t p = pos & ~((uint64_t)mmfs_pagesize() - 1);
+	uint64_t page = pos & ~((uint64_t)mmfs_pagesize() - 1);
+	size_t done;
+	ssize_t n, r;
 
-	if (n >= 64 * 1024)
-		mmfs_madvise(inode->map, MADV_POPULATE_WRITE, (int64_t)p,
-			     (int64_t)(pos + n - p));
+	if (size >= 64 * 1024)
+		(void)mmfs_madvise(inode->map, MADV_POPULATE_WRITE,
+				   (int64_t)page, (int64_t)(pos + size - page));
+	n = mmfs_pwrite(inode->map, buf, size, pos);
+	if (n == (ssize_t)size)
+		return n;
+	done = n > 0 ? (size_t)n : 0;
+	r = pwrite_all(fd, buf + done, size - done, pos + done);
+	if (r > 0)
+		done += (size_t)r;
+	return done ? (ssize_t)done : (r < 0 ? r : -EIO);
 }
 
 /* Copy mount: writes land in the private data only (lock exclusive). */
@@ -531,17 +551,19 @@ static ssize_t write_private(struct mmfs_fs *fs, struct mmfs_inode *inode,
 }
 
 /*
- * Write through the mapping, growing it first when the write ends past
- * it (lock exclusive).  When the copy into the mapping faults, pwrite(2)
- * on fd does the rest and yields the true error; a failed growing write
- * gives the file its old size back.
+ * A write that ends past the map (lock exclusive).  The map grows first,
+ * through the engine's atomic resize, so that a size it cannot take
+ * (ENOMEM or ENFILE at the mapping limit) fails before any byte changes;
+ * then pwrite(2) fills it, with the file system's own errors (ENOSPC).
+ * A write that fails part way gives back the growth it did not use: one
+ * that wrote nothing leaves no hole up to off.
  */
 static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 			  const char *buf, size_t size, uint64_t off)
 {
-	uint64_t end = off + size, old;
-	ssize_t n, r;
-	size_t done;
+	uint64_t end = off + size, old, keep;
+	bool grow;
+	ssize_t r;
 	int err;
 
 	if (!inode->map) {
@@ -549,38 +571,25 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		if (err < 0)
 			return err;
 	}
-	if (inode->map_ro) {
-		r = pwrite_all(fd, buf, size, off);
-		mmfs_map_resync(fs, inode);
-		return r;
-	}
 	old = inode->map ? inode->maplen : 0;
-	if (end > old) {
+	grow = end > old && !inode->map_ro;
+	if (grow) {
 		err = mmfs_set_size(fs, inode, fd, end);
 		if (err < 0)
 			return err;
 	}
-	if (!inode->map || inode->maplen < end) {
+	if (inode->map && !inode->map_ro && inode->maplen >= end)
+		r = map_write(inode, fd, buf, size, off);
+	else
 		r = pwrite_all(fd, buf, size, off);
-		mmfs_map_resync(fs, inode);
-		return r;
-	}
-	prefault_write(inode, off, size);
-	n = mmfs_pwrite(inode->map, buf, size, off);
-	if (n == (ssize_t)size)
-		return n;
-	done = n > 0 ? (size_t)n : 0;
-	r = pwrite_all(fd, buf + done, size - done, off + done);
-	if (r > 0)
-		done += (size_t)r;
-	if (end > old && done < size) {
-		/* give back what the failed part of the growth added */
-		uint64_t keep = off + done > old ? off + done : old;
-
+	if (grow && r < (ssize_t)size) {
+		keep = r > 0 && off + (uint64_t)r > old ? off + (uint64_t)r
+							 : old;
 		mmfs_set_size(fs, inode, fd, keep);
 	}
-	mmfs_map_resync(fs, inode);
-	return done ? (ssize_t)done : (r < 0 ? r : -EIO);
+	if (inode->map_ro || !inode->map || inode->maplen < end)
+		mmfs_map_resync(fs, inode);
+	return r;
 }
 
 /* The write path, shared by write and copy_file_range. */
@@ -588,8 +597,7 @@ static ssize_t file_write(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 			  const char *buf, size_t size, off_t off)
 {
 	uint64_t pos = (uint64_t)off;
-	ssize_t n, r;
-	size_t done;
+	ssize_t n;
 
 	if (fs->access == MMFS_ACCESS_READ)
 		return -EROFS;
@@ -600,26 +608,14 @@ static ssize_t file_write(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if ((uint64_t)INT64_MAX - pos < size)
 		return -EFBIG;
 
+	/* Within the map: the shared lock keeps a resize from running. */
 	if (fs->access == MMFS_ACCESS_WRITE) {
 		pthread_rwlock_rdlock(&inode->lock);
 		if (inode->map && !inode->map_ro && pos < inode->maplen &&
 		    size <= inode->maplen - pos) {
-			prefault_write(inode, pos, size);
-			n = mmfs_pwrite(inode->map, buf, size, pos);
-			if (n == (ssize_t)size) {
-				pthread_rwlock_unlock(&inode->lock);
-				return n;
-			}
-			/* The page could not be dirtied (ENOSPC on the
-			 * backing fs) or is gone (truncated outside):
-			 * pwrite(2) goes on and tells the real error. */
-			done = n > 0 ? (size_t)n : 0;
-			r = pwrite_all(fd, buf + done, size - done, pos + done);
+			n = map_write(inode, fd, buf, size, pos);
 			pthread_rwlock_unlock(&inode->lock);
-			resync(fs, inode);
-			if (r > 0)
-				done += (size_t)r;
-			return done ? (ssize_t)done : (r < 0 ? r : -EIO);
+			return n;
 		}
 		pthread_rwlock_unlock(&inode->lock);
 	}
@@ -638,9 +634,23 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
-	ssize_t n;
+	ssize_t n, more;
 
+	if (fi->flags & MMFS_O_KILL_SUIDGID)
+		mmfs_kill_suidgid(fs, inode, handle_of(fi)->fd);
 	n = file_write(fs, inode, handle_of(fi)->fd, buf, size, off);
+	/* The kernel ignores the count of a write-back (a mapped write):
+	 * a short one would lose the rest silently.  Finish it, or fail it
+	 * with the error that stopped it so that msync/fsync report it. */
+	while (fi->writepage && n > 0 && (size_t)n < size) {
+		more = file_write(fs, inode, handle_of(fi)->fd, buf + n,
+				  size - (size_t)n, off + n);
+		if (more <= 0) {
+			n = more < 0 ? more : -EIO;
+			break;
+		}
+		n += more;
+	}
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
 		return;

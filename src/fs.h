@@ -27,6 +27,15 @@ enum mmfs_cache_mode {
 #define MMFS_MAX_IO (1024 * 1024)
 
 /*
+ * In fi->flags of open, create and write: the kernel asked us to clear
+ * setuid and setgid-executable (FUSE_HANDLE_KILLPRIV_V2, which main.c's
+ * session hooks negotiate and carry over; no open flag uses this bit).
+ * Strip it before the flags go anywhere else.
+ */
+#define MMFS_O_KILL_SUIDGID ((int)0x40000000)
+
+
+/*
  * One backing object (file, directory, symlink, ...), keyed by its (dev,
  * ino).  The FUSE node id is the struct's address (FUSE_ROOT_ID for root).
  *
@@ -98,6 +107,7 @@ struct mmfs_fs {
 	int access;   /* MMFS_ACCESS_WRITE, _READ or _COPY */
 	int cache;    /* enum mmfs_cache_mode */
 	bool anon;    /* -o anon: the tree lives in a private tmpfs dir */
+	bool writeback; /* -o writeback: the kernel's writeback cache */
 	bool as_root; /* daemon runs as root: create files as the caller */
 	unsigned int max_read;	 /* -o max_read=N, 0 if not given */
 	double timeout;		 /* entry and attribute timeout, seconds */
@@ -126,6 +136,7 @@ void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode);
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st);
 int mmfs_reopen(struct mmfs_inode *inode, int flags);
+void mmfs_kill_suidgid(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd);
 const char *mmfs_procpath(int fd, char *buf, size_t len);
 
 /* inode.c: acting as the caller when creating files (allow_other). */
@@ -151,7 +162,6 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		    mode_t mode, struct fuse_file_info *fi);
 void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mmfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void mmfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		   struct fuse_file_info *fi);
 void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -178,6 +188,27 @@ extern const struct fuse_lowlevel_ops mmfs_ops;
 /* main.c: logging that follows the daemon to syslog. */
 void mmfs_log(enum fuse_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* main.c: the command line, checked before anything is touched. */
+struct mmfs_cmdline {
+	int access;	  /* MMFS_ACCESS_WRITE, _READ or _COPY */
+	int cache;	  /* enum mmfs_cache_mode */
+	bool anon;	  /* -o anon */
+	bool writeback;	  /* -o writeback */
+	bool help;	  /* -h: print the usage, nothing else is set */
+	bool version;	  /* -V: print the versions, nothing else is set */
+	bool has_fsname;  /* -o fsname= given */
+	bool has_subtype; /* -o subtype= given */
+	unsigned int max_read;
+	char *backing;	  /* BACKING as given; NULL with -o anon */
+	char *mountpoint; /* MOUNTPOINT as given */
+};
+/* 0, or -EINVAL with the message (no "mmapfs: " prefix) in msg; fills cl
+ * and leaves in args what libfuse must see.  Free cl with
+ * mmfs_cmdline_free (also after a failure). */
+int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
+		       char *msg, size_t msglen);
+void mmfs_cmdline_free(struct mmfs_cmdline *cl);
 
 static inline void mmfs_count(_Atomic uint64_t *c, uint64_t n)
 {

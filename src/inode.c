@@ -41,6 +41,38 @@ int mmfs_reopen(struct mmfs_inode *inode, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * An unprivileged caller wrote or truncated the file: clear setuid, and
+ * setgid when group-executable, as the kernel would have (see
+ * MMFS_O_KILL_SUIDGID).  fd is an open descriptor of the file, or -1.
+ */
+void mmfs_kill_suidgid(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd)
+{
+	const mode_t sgx = S_ISGID | S_IXGRP;
+	struct stat st;
+	char path[64];
+	mode_t m;
+
+	if (fstatat(inode->fd, "", &st, AT_EMPTY_PATH) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return;
+	m = st.st_mode & 07777;
+	if (m & S_ISUID)
+		m &= ~(mode_t)S_ISUID;
+	if ((m & sgx) == sgx)
+		m &= ~(mode_t)S_ISGID;
+	if (m == (st.st_mode & 07777))
+		return;
+	if ((fd < 0 || fchmod(fd, m) < 0) &&
+	    fchmodat(AT_FDCWD, mmfs_procpath(inode->fd, path, sizeof(path)), m,
+		     0) < 0)
+		return;
+	/* the kernel's cached mode is stale now */
+	if (fs->se)
+		fuse_lowlevel_notify_inval_inode(fs->se, mmfs_ino_of(fs, inode),
+						 -1, 0);
+}
+
 static size_t bucket_of(dev_t dev, ino_t ino, size_t nbuckets)
 {
 	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ull;
@@ -450,6 +482,10 @@ int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	struct stat st;
 
 	if (inode->map || inode->priv || !S_ISREG(inode->type))
+		return 0;
+	/* An empty file stays unmapped: find out before opening it again
+	 * (a new file, in create, is the common case). */
+	if (fstatat(inode->fd, "", &st, AT_EMPTY_PATH) == 0 && st.st_size == 0)
 		return 0;
 	if (access == MMFS_ACCESS_WRITE) {
 		fd = mmfs_reopen(inode, O_RDWR);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -11,6 +12,9 @@
 
 #ifndef MADV_SOFT_OFFLINE
 #define MADV_SOFT_OFFLINE 101
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
 #endif
 
 /* Payload sizes of a command: 0 when it has none in that direction. */
@@ -231,6 +235,24 @@ static void do_flush(fuse_req_t req, struct mmfs_fs *fs,
 	reply_status(req, err);
 }
 
+/*
+ * The advice a client may give: hints, and drops of pages the file still
+ * holds.  The kernel's values from 100 on act on the daemon's memory
+ * itself: poisoned pages, or guard regions (MADV_GUARD_INSTALL, Linux
+ * 6.13) that kill the daemon with SIGSEGV at its next read of the file.
+ * Those are EPERM; values this list does not know are EINVAL, so a new
+ * kernel's advice is never passed on unseen.
+ */
+static int advice_allowed(int32_t advice)
+{
+	if (advice >= 0 && advice <= 25)
+		return 0; /* MADV_NORMAL .. MADV_COLLAPSE */
+	if (advice == MADV_HWPOISON || advice == MADV_SOFT_OFFLINE ||
+	    advice == 102 || advice == 103) /* MADV_GUARD_INSTALL, _REMOVE */
+		return -EPERM;
+	return -EINVAL;
+}
+
 static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 		       struct mmfs_inode *inode, const void *in_buf)
 {
@@ -243,9 +265,9 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	/* Poisoning pages is for root on its own memory, not for clients. */
-	if (m.advice == MADV_HWPOISON || m.advice == MADV_SOFT_OFFLINE) {
-		fuse_reply_err(req, EPERM);
+	err = advice_allowed(m.advice);
+	if (err) {
+		fuse_reply_err(req, -err);
 		return;
 	}
 	pthread_rwlock_rdlock(&inode->lock);
@@ -270,6 +292,27 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 	reply_status(req, err);
 }
 
+/*
+ * Does the command change the file's bytes?  Then it needs a handle open
+ * for writing, as Python needs a writable map: without this, anyone who
+ * may only read a file could rearrange it (MOVE) or punch holes in it
+ * (MADV_REMOVE).  In a copy mount, dropping pages drops private data.
+ */
+static bool changes_bytes(struct mmfs_fs *fs, unsigned int cmd,
+			  const void *in_buf)
+{
+	struct mmapfs_madvise m;
+
+	if (cmd == MMAPFS_IOC_MOVE)
+		return true;
+	if (cmd != MMAPFS_IOC_MADVISE)
+		return false;
+	memcpy(&m, in_buf, sizeof(m));
+	return m.advice == MADV_REMOVE || m.advice == MADV_POPULATE_WRITE ||
+	       (fs->access == MMFS_ACCESS_COPY &&
+		(m.advice == MADV_DONTNEED || m.advice == MADV_FREE));
+}
+
 void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		   struct fuse_file_info *fi, unsigned flags,
 		   const void *in_buf, size_t in_bufsz, size_t out_bufsz)
@@ -280,7 +323,6 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	int err;
 
 	(void)arg;
-	(void)fi;
 	if (flags & FUSE_IOCTL_COMPAT) {
 		fuse_reply_err(req, ENOSYS);
 		return;
@@ -299,6 +341,19 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	}
 	if (!S_ISREG(inode->type)) {
 		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	/* -o writeback: bytes written through the kernel's cache may not
+	 * have reached the map yet.  Invalidating its pages writes the
+	 * dirty ones back first, as WRITE requests that other threads
+	 * serve, so no lock may be held here (main.c refuses -s). */
+	if (fs->writeback && fs->se)
+		fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
+	/* EACCES, as for a move on an ACCESS_READ map */
+	if (changes_bytes(fs, cmd, in_buf) &&
+	    (((struct mmfs_handle *)(uintptr_t)fi->fh)->flags & O_ACCMODE) ==
+		    O_RDONLY) {
+		fuse_reply_err(req, EACCES);
 		return;
 	}
 	switch (cmd) {

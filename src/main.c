@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/fuse.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@ struct config {
 	char *access;
 	char *cache;
 	int anon;
+	int writeback;
 	int help;
 	int version;
 	int has_fsname;
@@ -50,6 +53,7 @@ static const struct fuse_opt mmfs_opt_table[] = {
 	CFG_OPT("access=%s", access, 0),
 	CFG_OPT("cache=%s", cache, 0),
 	CFG_OPT("anon", anon, 1),
+	CFG_OPT("writeback", writeback, 1),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -171,6 +175,13 @@ static void usage(const char *prog)
 	      "    -o anon                no BACKING: files live in memory "
 	      "(tmpfs) and are\n"
 	      "                           gone at unmount\n"
+	      "    -o writeback           the kernel caches writes and owns "
+	      "the file size;\n"
+	      "                           changes made to BACKING behind the "
+	      "mount and\n"
+	      "                           unwritten data are not seen by "
+	      "ioctls (fsync\n"
+	      "                           first)\n"
 	      "\n"
 	      "Mount options:\n"
 	      "    -o default_permissions let the kernel check permissions\n"
@@ -411,7 +422,6 @@ static int parse_access(const char *s)
 		return MMFS_ACCESS_READ;
 	if (strcmp(s, "copy") == 0)
 		return MMFS_ACCESS_COPY;
-	die("bad value for access: '%s' (expected write, read or copy)", s);
 	return -1;
 }
 
@@ -423,8 +433,105 @@ static int parse_cache(const char *s)
 		return MMFS_CACHE_ALWAYS;
 	if (strcmp(s, "never") == 0)
 		return MMFS_CACHE_NEVER;
-	die("bad value for cache: '%s' (expected auto, always or never)", s);
 	return -1;
+}
+
+static void config_free(struct config *cfg)
+{
+	int i;
+
+	free(cfg->access);
+	free(cfg->cache);
+	free(cfg->bad);
+	for (i = 0; i < cfg->nnonopt && i < MAX_NONOPTS; i++)
+		free(cfg->nonopt[i]);
+}
+
+/*
+ * The option step of main, apart so that tests/fuzz can call it: nothing
+ * on the system is looked at, nothing exits.  -h and -V end the checks
+ * early (cl->help, cl->version).  args keeps what libfuse must see.
+ */
+int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
+		       char *msg, size_t msglen)
+{
+	struct config cfg;
+	const char *prog;
+	int err = -EINVAL;
+
+	memset(cl, 0, sizeof(*cl));
+	memset(&cfg, 0, sizeof(cfg));
+	if (fuse_opt_parse(args, &cfg, mmfs_opt_table, opt_proc) < 0) {
+		snprintf(msg, msglen, "cannot parse the command line");
+		goto out;
+	}
+	prog = args->argc > 0 ? args->argv[0] : "mmapfs";
+	cl->help = cfg.help;
+	cl->version = !cfg.help && cfg.version;
+	if (cl->help || cl->version) {
+		err = 0;
+		goto out;
+	}
+	if (cfg.bad) {
+		snprintf(msg, msglen, "unknown option '%s' (see %s --help)",
+			 cfg.bad, prog);
+		goto out;
+	}
+	cl->access = parse_access(cfg.access);
+	if (cl->access < 0) {
+		snprintf(msg, msglen, "bad value for access: '%s' (expected "
+			 "write, read or copy)", cfg.access);
+		goto out;
+	}
+	cl->cache = parse_cache(cfg.cache);
+	if (cl->cache < 0) {
+		snprintf(msg, msglen, "bad value for cache: '%s' (expected "
+			 "auto, always or never)", cfg.cache);
+		goto out;
+	}
+	cl->anon = cfg.anon;
+	cl->writeback = cfg.writeback;
+	cl->has_fsname = cfg.has_fsname;
+	cl->has_subtype = cfg.has_subtype;
+	cl->max_read = cfg.max_read;
+
+	/* With -o anon a leading source argument (mount(8) passes one) is
+	 * ignored. */
+	if (cfg.nnonopt > 2) {
+		snprintf(msg, msglen, "too many arguments (see %s --help)",
+			 prog);
+		goto out;
+	}
+	if (cfg.anon && cfg.nnonopt < 1) {
+		snprintf(msg, msglen, "missing MOUNTPOINT (usage: %s -o anon "
+			 "MOUNTPOINT)", prog);
+		goto out;
+	}
+	if (!cfg.anon && cfg.nnonopt < 2) {
+		snprintf(msg, msglen, "missing %s (usage: %s [options] "
+			 "BACKING MOUNTPOINT)",
+			 cfg.nnonopt ? "MOUNTPOINT" : "BACKING and MOUNTPOINT",
+			 prog);
+		goto out;
+	}
+	/* The strings move from cfg to cl. */
+	cl->mountpoint = cfg.nonopt[cfg.nnonopt - 1];
+	cfg.nonopt[cfg.nnonopt - 1] = NULL;
+	if (!cfg.anon) {
+		cl->backing = cfg.nonopt[0];
+		cfg.nonopt[0] = NULL;
+	}
+	err = 0;
+out:
+	config_free(&cfg);
+	return err;
+}
+
+void mmfs_cmdline_free(struct mmfs_cmdline *cl)
+{
+	free(cl->backing);
+	free(cl->mountpoint);
+	cl->backing = cl->mountpoint = NULL;
 }
 
 /* The mount point must be an empty directory that is not inside the
@@ -494,6 +601,176 @@ static void add_opt(struct fuse_args *args, const char *opt, const char *val)
 	free(s);
 }
 
+/* Does a mountinfo field (spaces, tabs, newlines and backslashes
+ * written as \ooo) name path? */
+static bool mountinfo_path_is(const char *field, const char *path)
+{
+	unsigned int c;
+
+	while (*field && *path) {
+		if (field[0] == '\\' && sscanf(field + 1, "%3o", &c) == 1) {
+			if ((unsigned char)*path != c)
+				return false;
+			field += 4;
+		} else if (*field++ != *path) {
+			return false;
+		}
+		path++;
+	}
+	return *field == '\0' && *path == '\0';
+}
+
+/*
+ * The kernel gives a FUSE mount 128 KiB of readahead, so a streaming read
+ * arrives as 128 KiB requests although one may carry 1 MiB (MMFS_MAX_IO).
+ * Raise the mount's readahead before the kernel reads INIT's reply, which
+ * may only lower it (op_init asks for MMFS_MAX_IO): eight times fewer
+ * round trips per byte read.  Needs root; without it nothing changes.
+ */
+static void raise_readahead(const char *mnt)
+{
+	char line[4096], field[PATH_MAX * 4], dev[32], path[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	bool found = false;
+	int fd;
+
+	if (!f)
+		return;
+	/* the last entry for mnt is ours: it was mounted just now */
+	while (fgets(line, sizeof(line), f)) {
+		char d[32];
+
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", d, field) == 2 &&
+		    mountinfo_path_is(field, mnt)) {
+			memcpy(dev, d, sizeof(dev));
+			found = true;
+		}
+	}
+	fclose(f);
+	if (!found)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	snprintf(line, sizeof(line), "%d\n", MMFS_MAX_IO / 1024);
+	if (write(fd, line, strlen(line)) < 0)
+		mmfs_log(FUSE_LOG_DEBUG, "%s: %s\n", path, strerror(errno));
+	close(fd);
+}
+
+/*
+ * FUSE_HANDLE_KILLPRIV_V2, which libfuse 3.14 cannot ask for.  Without it
+ * the kernel asks for security.capability (a GETXATTR round trip) before
+ * every write(2) to the mount: two requests for each small write.  With
+ * it the kernel skips that check while an inode is known to carry neither
+ * setuid bits nor capabilities (S_NOSEC, until its attributes are fetched
+ * again) and leaves one duty to us: clearing setuid and setgid-executable
+ * when an unprivileged caller writes or truncates, which it flags in the
+ * request.  These session I/O hooks add the flag to INIT's reply when the
+ * kernel offers it, and copy a request's kill flag into its open-flags
+ * field, which libfuse hands on as fi->flags (MMFS_O_KILL_SUIDGID).
+ */
+static _Atomic uint64_t init_unique; /* INIT's request id, 0 once answered */
+static _Atomic uint32_t init_offered; /* the flags the kernel offered */
+
+static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct fuse_in_header *in = buf;
+	ssize_t n = read(fd, buf, len);
+	size_t have = n > 0 ? (size_t)n : 0;
+
+	(void)userdata;
+	if (have < sizeof(*in))
+		return n;
+	have -= sizeof(*in);
+	switch (in->opcode) {
+	case FUSE_INIT: {
+		struct fuse_init_in *a = (void *)(in + 1);
+
+		if (have >= offsetof(struct fuse_init_in, flags2)) {
+			init_offered = a->flags;
+			init_unique = in->unique;
+		}
+		break;
+	}
+	case FUSE_WRITE: {
+		struct fuse_write_in *a = (void *)(in + 1);
+
+		if (have >= sizeof(*a) &&
+		    (a->write_flags & FUSE_WRITE_KILL_SUIDGID))
+			a->flags |= (uint32_t)MMFS_O_KILL_SUIDGID;
+		break;
+	}
+	case FUSE_OPEN: {
+		struct fuse_open_in *a = (void *)(in + 1);
+
+		if (have >= sizeof(*a) &&
+		    (a->open_flags & FUSE_OPEN_KILL_SUIDGID))
+			a->flags |= (uint32_t)MMFS_O_KILL_SUIDGID;
+		break;
+	}
+	case FUSE_CREATE: {
+		struct fuse_create_in *a = (void *)(in + 1);
+
+		if (have >= sizeof(*a) &&
+		    (a->open_flags & FUSE_OPEN_KILL_SUIDGID))
+			a->flags |= (uint32_t)MMFS_O_KILL_SUIDGID;
+		break;
+	}
+	}
+	return n;
+}
+
+static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	struct fuse_out_header *out = iov[0].iov_base;
+	struct fuse_init_out *a;
+	uint64_t u = init_unique;
+
+	(void)userdata;
+	if (u && count >= 2 && iov[0].iov_len == sizeof(*out) &&
+	    out->unique == u) {
+		init_unique = 0;
+		a = iov[1].iov_base;
+		if (out->error == 0 &&
+		    iov[1].iov_len >= offsetof(struct fuse_init_out,
+					       max_background) &&
+		    (init_offered & FUSE_HANDLE_KILLPRIV_V2))
+			a->flags |= FUSE_HANDLE_KILLPRIV_V2;
+	}
+	return writev(fd, iov, count);
+}
+
+static const struct fuse_custom_io session_io = {
+	.read = io_read,
+	.writev = io_writev,
+};
+
+/*
+ * libfuse's loop grows to 10 threads, and every request then wakes the
+ * thread that has waited longest: on a small machine that costs more than
+ * it gives (a serial workload such as tar ran 25% faster with 2), and each
+ * CPU a thread has run on must take part in every TLB shootdown of munmap
+ * and mremap.  Unless -o max_threads says otherwise: one per CPU, 2 to 10.
+ */
+static bool given_max_threads(const struct fuse_args *args)
+{
+	int i;
+
+	for (i = 0; i < args->argc; i++)
+		if (strstr(args->argv[i], "max_threads="))
+			return true;
+	return false;
+}
+
+static unsigned int default_max_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 2 ? 2 : n > 10 ? 10 : (unsigned int)n;
+}
+
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -510,53 +787,33 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts opts;
 	struct fuse_loop_config *loop;
-	struct config cfg;
+	struct mmfs_cmdline cl;
 	struct fuse_session *se;
 	struct anon_dir ad = {.lock_fd = -1};
 	static struct mmfs_fs fs;
 	char *backing = NULL, *mnt;
-	const char *mnt_arg;
-	char root[PATH_MAX + 8];
-	int root_fd = -1, ret = 1, i, err;
+	char root[PATH_MAX + 8], msg[PATH_MAX + 128];
+	int root_fd = -1, ret = 1, err;
+	bool given;
 
-	memset(&cfg, 0, sizeof(cfg));
-	if (fuse_opt_parse(&args, &cfg, mmfs_opt_table, opt_proc) < 0)
-		die("cannot parse the command line");
-	if (cfg.help) {
+	if (mmfs_parse_cmdline(&args, &cl, msg, sizeof(msg)) < 0)
+		die("%s", msg);
+	if (cl.help) {
 		usage(argv[0]);
 		return 0;
 	}
-	if (cfg.version) {
+	if (cl.version) {
 		print_version();
 		return 0;
 	}
-	if (cfg.bad)
-		die("unknown option '%s' (see %s --help)", cfg.bad, argv[0]);
-	fs.access = parse_access(cfg.access);
-	fs.cache = parse_cache(cfg.cache);
-	fs.anon = cfg.anon;
-	fs.max_read = cfg.max_read;
-
-	/* With -o anon a leading source argument (mount(8) passes one) is
-	 * ignored. */
-	if (cfg.nnonopt > 2)
-		die("too many arguments (see %s --help)", argv[0]);
-	if (cfg.anon) {
-		if (cfg.nnonopt < 1)
-			die("missing MOUNTPOINT (usage: %s -o anon MOUNTPOINT)",
-			    argv[0]);
-		mnt_arg = cfg.nonopt[cfg.nnonopt - 1];
-	} else {
-		if (cfg.nnonopt < 2)
-			die("missing %s (usage: %s [options] BACKING "
-			    "MOUNTPOINT)",
-			    cfg.nnonopt ? "MOUNTPOINT"
-					: "BACKING and MOUNTPOINT",
-			    argv[0]);
-		backing = check_backing(cfg.nonopt[0], &root_fd);
-		mnt_arg = cfg.nonopt[1];
-	}
-	mnt = check_mountpoint(mnt_arg, backing);
+	fs.access = cl.access;
+	fs.cache = cl.cache;
+	fs.anon = cl.anon;
+	fs.writeback = cl.writeback;
+	fs.max_read = cl.max_read;
+	if (!cl.anon)
+		backing = check_backing(cl.backing, &root_fd);
+	mnt = check_mountpoint(cl.mountpoint, backing);
 	if (!mnt)
 		die("out of memory");
 
@@ -564,12 +821,20 @@ int main(int argc, char *argv[])
 		die("out of memory");
 	if (fs.access == MMFS_ACCESS_READ)
 		add_opt(&args, "ro", NULL);
-	if (!cfg.has_fsname)
+	if (!cl.has_fsname)
 		add_opt(&args, "fsname=", backing ? backing : "mmapfs-anon");
-	if (!cfg.has_subtype)
+	if (!cl.has_subtype)
 		add_opt(&args, "subtype=mmapfs", NULL);
+	given = given_max_threads(&args); /* fuse_parse_cmdline eats it */
 	if (fuse_parse_cmdline(&args, &opts) != 0)
 		return 1;
+	if (!given)
+		opts.max_threads = default_max_threads();
+	/* ioctls wait for the kernel's dirty pages, which other threads
+	 * must be free to receive (see ioctl.c) */
+	if (fs.writeback && (opts.singlethread || opts.max_threads < 2))
+		die("-o writeback needs the multithreaded loop (no -s, "
+		    "max_threads of 2 or more)");
 
 	fs.timeout = fs.cache == MMFS_CACHE_ALWAYS  ? 86400.0
 		     : fs.cache == MMFS_CACHE_NEVER ? 0.0
@@ -605,6 +870,10 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(se, opts.mountpoint) != 0)
 		goto out_signals;
+	raise_readahead(opts.mountpoint);
+	if (fuse_session_custom_io(se, &session_io, fuse_session_fd(se)) != 0)
+		mmfs_log(FUSE_LOG_WARNING, "no session hooks: every write "
+					   "costs a GETXATTR\n");
 
 	if (!opts.foreground)
 		openlog("mmapfs", LOG_PID, LOG_DAEMON);
@@ -656,11 +925,7 @@ out_anon:
 	fuse_opt_free_args(&args);
 	free(backing);
 	free(mnt);
-	free(cfg.access);
-	free(cfg.cache);
-	free(cfg.bad);
-	for (i = 0; i < cfg.nnonopt && i < MAX_NONOPTS; i++)
-		free(cfg.nonopt[i]);
+	mmfs_cmdline_free(&cl);
 	if (daemonized)
 		closelog();
 	return ret;

@@ -31,9 +31,18 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_IOCTL_DIR; /* STATS on the root */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
-	/* Writeback caching would need O_WRONLY opens upgraded and append
-	 * offsets ignored; writes go straight to the mapping instead. */
-	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	/*
+	 * Writeback caching, only when asked for: the kernel then owns the
+	 * size and mtime of a file it has cached, so a change made to the
+	 * backing file behind the mount goes unseen, and ioctls act on what
+	 * has been written back.  What it needs from us holds anyway: reads
+	 * come from the map whatever a handle's access mode, and O_APPEND
+	 * never reaches the backing descriptor (writes carry offsets).
+	 */
+	if (fs->writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
 	conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 				  FUSE_CAP_SPLICE_MOVE);
 	/* cache=auto/never: drop cached pages when the attributes say the
@@ -47,8 +56,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	}
 	conn->max_write = MMFS_MAX_IO; /* libfuse caps it to its buffer */
 	conn->max_read = fs->max_read; /* libfuse wants the mount's value */
-	if (conn->max_readahead > MMFS_MAX_IO)
-		conn->max_readahead = MMFS_MAX_IO;
+	/* as much as main.c's raise_readahead allowed (the kernel keeps
+	 * the smaller of the two) */
+	conn->max_readahead = MMFS_MAX_IO;
 	if (conn->max_background < 64)
 		conn->max_background = 64;
 }
@@ -193,6 +203,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			err = -EINVAL;
 			goto out;
 		}
+		if (valid & FUSE_SET_ATTR_KILL_SUID) /* FATTR_KILL_SUIDGID */
+			mmfs_kill_suidgid(fs, inode, fd);
 		if (h && (h->flags & O_ACCMODE) == O_RDONLY)
 			fd = -1; /* ftruncate needs a writable descriptor */
 		err = mmfs_truncate(fs, inode, fd, (uint64_t)attr->st_size);
@@ -709,7 +721,10 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 }
 
 /* No getlk/setlk/flock: the kernel keeps POSIX and flock locks locally,
- * which is exact for everything that goes through this mount. */
+ * which is exact for everything that goes through this mount.  No flush:
+ * writes reach the file before they are answered, so close(2) has nothing
+ * to wait for, and without the op the kernel stops sending FLUSH (one
+ * round trip less for every close). */
 const struct fuse_lowlevel_ops mmfs_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -741,7 +756,6 @@ const struct fuse_lowlevel_ops mmfs_ops = {
 	.open = mmfs_op_open,
 	.read = mmfs_op_read,
 	.write = mmfs_op_write,
-	.flush = mmfs_op_flush,
 	.release = mmfs_op_release,
 	.fsync = mmfs_op_fsync,
 	.fallocate = mmfs_op_fallocate,
