@@ -9,7 +9,10 @@
  *   ENOTTY  not an mmapfs command (or not on an mmapfs mount)
  *   EINVAL  an argument out of range, by the engine's rules (Python's mmap):
  *           madvise start out of bounds, move out of range, needle too long
- *   EACCES  a change refused by a read-only mapping (access=read)
+ *   EACCES  a change refused by a read-only mapping (access=read), or
+ *           MOVE / a destructive madvise through a read-only handle
+ *   EPERM   madvise advice that would harm the daemon (HWPOISON and the
+ *           other values from 100 up)
  *   EOVERFLOW  madvise start + length overflows
  *   EIO     the backing file was truncated under the mapping
  *
