@@ -104,7 +104,12 @@ demo() {
 
 check() {
 	say "running the test suite (make check)"
-	make -C "$build" -j2 check
+	if ! make -C "$build" -j2 check; then
+		# The failing tests' own logs, so that the reason is on screen.
+		say "failed; the end of $build/test-suite.log:"
+		tail -n 150 "$build/test-suite.log" 2>/dev/null || true
+		exit 1
+	fi
 	say "unit tests again under -fsanitize=address,undefined"
 	mkdir -p "$top/build-asan"
 	if [ ! -f "$top/build-asan/Makefile" ]; then

@@ -30,6 +30,8 @@
 
 /* f_type of every FUSE mount (fs/fuse/inode.c); not in <linux/magic.h>. */
 #define MMFS_FUSE_SUPER_MAGIC 0x65735546
+/* MADV_POPULATE_WRITE (Linux 5.14), which older headers lack */
+#define MMFS_POPULATE_WRITE 23
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -351,6 +353,7 @@ static int run_madvise(const struct command *cmd, int argc, char **argv,
 		       unsigned int opts)
 {
 	struct mmapfs_madvise adv;
+	bool writable;
 	int rc;
 
 	(void)opts;
@@ -370,7 +373,12 @@ static int run_madvise(const struct command *cmd, int argc, char **argv,
 	}
 	if (rc != 0)
 		return rc;
-	return do_ioctl(cmd, argv[0], false, false, MMAPFS_IOC_MADVISE, &adv);
+	/* The daemon refuses advice that may change the bytes through a
+	 * read-only handle (EACCES): open read-write where allowed. */
+	writable = adv.advice == MADV_REMOVE || adv.advice == MADV_DONTNEED ||
+		   adv.advice == MADV_FREE || adv.advice == MMFS_POPULATE_WRITE;
+	return do_ioctl(cmd, argv[0], writable, false, MMAPFS_IOC_MADVISE,
+			&adv);
 }
 
 static int run_move(const struct command *cmd, int argc, char **argv,
