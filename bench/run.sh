@@ -15,10 +15,10 @@ FSOPS=$BUILD/bench/fsops
 MEMMEM=$BUILD/bench/memmem-bench
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	d_size=256M d_runs=1 d_time=1 d_files=2000 d_fsyncs=100
+	d_size=256M d_runs=1 d_time=1 d_files=2000 d_fsyncs=100 d_hold=2000
 	d_tree=/usr/include/linux
 else
-	d_size=1G d_runs=3 d_time=3 d_files=10000 d_fsyncs=300
+	d_size=1G d_runs=3 d_time=3 d_files=10000 d_fsyncs=300 d_hold=5000
 	d_tree=/usr/include
 fi
 SIZE=${BENCH_SIZE:-$d_size}
@@ -26,6 +26,7 @@ RUNS=${BENCH_RUNS:-$d_runs}
 FIO_TIME=${BENCH_TIME:-$d_time}
 NFILES=${BENCH_FILES:-$d_files}
 NFSYNC=${BENCH_FSYNCS:-$d_fsyncs}
+NHOLD=${BENCH_HOLD:-$d_hold}
 TREE=${BENCH_TREE:-$d_tree}
 SYSTEMS=${BENCH_SYSTEMS:-native bindfs bindfs-mt ptll ptll-wb mmapfs mmapfs-writeback tmpfs anon}
 ROWS=${BENCH_ROWS:-seqwrite seqread randread randwrite fsync files tree find hold}
@@ -52,6 +53,11 @@ BYTES=$(size_bytes "$SIZE")
 # ---------------------------------------------------------------- setup
 
 [ "$(id -u)" = 0 ] || die "run me as root (mounts, drop_caches)"
+# Holding BENCH_HOLD files open takes two or three descriptors each in a
+# passthrough daemon, which inherits this limit (where it may be raised).
+nr_open=$(cat /proc/sys/fs/nr_open 2>/dev/null || echo 1048576)
+ulimit -Hn "$nr_open" 2>/dev/null
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null
 for f in "$MMAPFS" "$CTL" "$FSOPS" "$MEMMEM"; do
 	[ -x "$f" ] || die "$f: not built (run make bench in the build dir)"
 done
@@ -399,13 +405,13 @@ row_find()
 	done
 }
 
-# The daemon's resident memory with NFILES 4 KiB files held open.
+# The daemon's resident memory with NHOLD 4 KiB files held open.
 row_hold()
 {
 	local out
 	is_fuse || return 0
 	mkdir -p "$MNT/held"
-	if out=$("$FSOPS" hold "$MNT/held" "$NFILES" \
+	if out=$("$FSOPS" hold "$MNT/held" "$NHOLD" \
 		"awk '/^VmRSS:/ {print \$2}' /proc/$PID/status" \
 		2>>"$W/cmd.err"); then
 		rec rss_open "$out"
@@ -423,7 +429,7 @@ describe()
 	fstype=$(df -T "$BACK" | awk 'NR == 2 {print $2}')
 	echo "machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r)"
 	echo "backing: $BASE ($fstype); libfuse $(pkg-config --modversion fuse3), $(fio --version), bindfs $(bindfs --version 2>&1 | awk '{print $2; exit}')"
-	echo "sizes: BENCH_SIZE=$SIZE BENCH_RUNS=$RUNS BENCH_TIME=$FIO_TIME BENCH_FILES=$NFILES BENCH_FSYNCS=$NFSYNC BENCH_TREE=$TREE"
+	echo "sizes: BENCH_SIZE=$SIZE BENCH_RUNS=$RUNS BENCH_TIME=$FIO_TIME BENCH_FILES=$NFILES BENCH_FSYNCS=$NFSYNC BENCH_HOLD=$NHOLD BENCH_TREE=$TREE; open files limit $(ulimit -n)"
 }
 
 describe >"$W/header"
@@ -455,12 +461,12 @@ done
 elapsed=$(t_secs "$started" "$(t_now)")
 
 python3 - "$RES" "$W/header" "$elapsed" "$SYSTEMS" "$NFILES" "$SIZE" \
-	"$TREE" "$RUNS" >"$OUT" <<'EOF'
+	"$TREE" "$RUNS" "$NHOLD" >"$OUT" <<'EOF'
 import statistics
 import sys
 
-res_path, header_path, elapsed, systems, nfiles, size, tree, runs = \
-    sys.argv[1:9]
+res_path, header_path, elapsed, systems, nfiles, size, tree, runs, nhold = \
+    sys.argv[1:10]
 systems = systems.split()
 vals = {}
 for line in open(res_path):
@@ -492,7 +498,7 @@ ROWS = [
     ("cpu", "daemon CPU time, whole run (s)", "lo"),
     ("hwm", "daemon peak RSS, mapped file pages included (MiB)", "lo"),
     ("anon", "daemon anonymous RSS at unmount, largest (MiB)", "lo"),
-    ("rss_open", "daemon RSS, %d files open (MiB)" % n, "lo"),
+    ("rss_open", "daemon RSS, %s files open (MiB)" % nhold, "lo"),
 ]
 
 

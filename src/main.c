@@ -629,7 +629,7 @@ static bool mountinfo_path_is(const char *field, const char *path)
  */
 static void raise_readahead(const char *mnt)
 {
-	char line[4096], field[PATH_MAX * 4], dev[32], path[64];
+	char line[4096], field[4096], dev[32], path[64];
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	bool found = false;
 	int fd;
