@@ -7,9 +7,17 @@ tests_fsx_fsx_LDADD = lib/libmmfs.la
 TESTS += tests/fsx/t-fsx.sh
 EXTRA_DIST += tests/fsx/t-fsx.sh
 
-# A long run, outside make check: FSX_OPS ops per target.
+# make check-stress: FSX_OPS ops per mode and seed, FSX_SEEDS seeds, on
+# the engine (file and anonymous) and on mounts (default, cache=never,
+# anon); see tests/fsx/long.sh.  fsx-long is the same on its own.
 FSX_OPS = 1000000
-fsx-long: tests/fsx/fsx
-	./tests/fsx/fsx -q -E -N $(FSX_OPS)
-	./tests/fsx/fsx -q -A -N $(FSX_OPS)
-.PHONY: fsx-long
+FSX_SEEDS = 1101 2202
+EXTRA_DIST += tests/fsx/long.sh
+CHECK_STRESS_PARTS += check-stress-fsx
+check-stress-fsx fsx-long: tests/fsx/fsx src/mmapfs
+	FSX_OPS='$(FSX_OPS)' FSX_SEEDS='$(FSX_SEEDS)' \
+	MMFS_TEST_TIMEOUT=3000 \
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	PYTHON3='$(PYTHON3)' \
+		$(SHELL) $(srcdir)/tests/fsx/long.sh
+.PHONY: fsx-long check-stress-fsx
