@@ -12,7 +12,8 @@
 #   crashing input to the corpus when the bug is fixed.
 # make fuzz-corpus: merge what the last make fuzz found into the corpus in
 #   the source tree (only inputs that add coverage).
-# check-stress-fuzz: make fuzz, for check-stress.
+# check-stress-fuzz: make fuzz for check-stress, STRESS_FUZZ_SECONDS (180)
+#   per harness.
 
 FUZZ_HARNESSES = engine search ioctl options
 
@@ -21,6 +22,7 @@ check_PROGRAMS += tests/fuzz/replay-engine tests/fuzz/replay-search \
 	tests/fuzz/ioctl-spray
 
 tests_fuzz_replay_engine_SOURCES = tests/fuzz/fuzz-engine.c \
+	tests/fuzz/fuzz-engine-ops.c tests/fuzz/fuzz-engine.h \
 	tests/fuzz/replay.c tests/fuzz/fuzz.h
 tests_fuzz_replay_engine_LDADD = lib/libmmfs.la
 
@@ -61,8 +63,9 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE)
 FUZZ_CPPFLAGS = -DHAVE_CONFIG_H -I$(top_builddir) -I$(top_srcdir)/include \
 	-I$(top_srcdir)/lib -I$(top_srcdir)/src $(FUSE_CFLAGS)
 
-# The engine's sources come from lib/local.mk's list, so that a new file
-# there needs no change here.
+# The engine's sources come from lib/local.mk's list, and each harness's
+# from its replay build's list above (less replay.c, whose main() libFuzzer
+# replaces), so that a new file in either needs no change here.
 fuzz-build:
 	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 		echo "make fuzz needs clang with libFuzzer" \
@@ -75,15 +78,27 @@ fuzz-build:
 		case $$f in *.c) lib="$$lib $(top_srcdir)/$$f" ;; esac; \
 	done; \
 	for h in $(FUZZ_HARNESSES); do \
-		extra=; libs=; \
+		srcs=; src=; libs=; \
 		case $$h in \
-		ioctl) extra=$(top_srcdir)/src/ioctl.c ;; \
-		options) libs='$(FUSE_LIBS)' ;; \
+		engine) srcs='$(tests_fuzz_replay_engine_SOURCES)' ;; \
+		search) srcs='$(tests_fuzz_replay_search_SOURCES)' ;; \
+		ioctl) srcs='$(tests_fuzz_replay_ioctl_SOURCES)' ;; \
+		options) srcs='$(tests_fuzz_replay_options_SOURCES)'; \
+			libs='$(FUSE_LIBS)' ;; \
 		esac; \
+		for f in $$srcs; do \
+			case $$f in \
+			tests/fuzz/replay.c) ;; \
+			*.c) src="$$src $(top_srcdir)/$$f" ;; \
+			esac; \
+		done; \
+		if [ -z "$$src" ]; then \
+			echo "fuzz-build: no sources for harness $$h"; \
+			exit 1; \
+		fi; \
 		echo "  CCLD     $(FUZZ_DIR)/fuzz-$$h"; \
 		$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) \
-			-o $(FUZZ_DIR)/fuzz-$$h \
-			$(top_srcdir)/tests/fuzz/fuzz-$$h.c $$extra $$lib \
+			-o $(FUZZ_DIR)/fuzz-$$h $$src $$lib \
 			$$libs -lpthread; \
 	done
 
@@ -128,6 +143,9 @@ fuzz-corpus: fuzz-build
 fuzz-clean:
 	rm -rf $(FUZZ_DIR)
 
-check-stress-fuzz: fuzz
+CHECK_STRESS_PARTS += check-stress-fuzz
+STRESS_FUZZ_SECONDS = 180
+check-stress-fuzz:
+	$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS)
 
 .PHONY: fuzz fuzz-build fuzz-corpus fuzz-clean check-stress-fuzz

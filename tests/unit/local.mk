@@ -1,7 +1,7 @@
 # tests/unit/local.mk - Check suites, one per engine module; no root needed.
 UNIT_TESTS = \
 	tests/unit/check_map tests/unit/check_resize tests/unit/check_io \
-	tests/unit/check_search \
+	tests/unit/check_subscript tests/unit/check_search \
 	tests/unit/check_sync tests/unit/check_fault tests/unit/check_errors
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -17,6 +17,10 @@ tests_unit_check_resize_LDADD = $(UNIT_LDADD)
 tests_unit_check_io_SOURCES = tests/unit/check_io.c tests/unit/unit.h
 tests_unit_check_io_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_io_LDADD = $(UNIT_LDADD)
+tests_unit_check_subscript_SOURCES = tests/unit/check_subscript.c \
+	tests/unit/unit.h
+tests_unit_check_subscript_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_subscript_LDADD = $(UNIT_LDADD)
 tests_unit_check_search_SOURCES = tests/unit/check_search.c tests/unit/unit.h
 tests_unit_check_search_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_search_LDADD = $(UNIT_LDADD)
