@@ -9,6 +9,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t-outside.sh \
 	tests/integration/t-enospc.sh \
 	tests/integration/t-fstab.sh \
-	tests/integration/t-ctl.sh
+	tests/integration/t-ctl.sh \
+	tests/integration/t-posix.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/integration/lib.sh tests/integration/posix.py \
+	$(INTEGRATION_TESTS)

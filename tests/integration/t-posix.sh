@@ -1,0 +1,51 @@
+#!/bin/bash
+# tests/integration/t-posix.sh - POSIX namespace and metadata semantics
+# (posix.py: about 100 cases of open flags, O_APPEND, seeks and holes,
+# truncation, which calls move mtime and ctime, modes and owners, mknod,
+# rename and renameat2 corners, links and open unlinked files, directory
+# link counts, xattrs, readdir) give exactly the native directory's
+# outcomes on a default mount, cache=never, cache=always, -o writeback
+# and -o anon.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+[ "$(id -u)" = 0 ] || skip "needs root (chown, mknod of a device)"
+CASES=$top_srcdir/tests/integration/posix.py
+
+mkdir "$T/native"
+py "$T/native" <"$CASES" >"$T/native.out" 2>&1 ||
+	fail "posix.py failed on the native directory: $(tail -5 "$T/native.out")"
+n=$(wc -l <"$T/native.out")
+[ "$n" -ge 90 ] || fail "only $n cases ran natively"
+# a few outcomes asserted outright, so that the native run is checked too
+for want in "rename dir over nonempty dir: ENOTEMPTY" \
+	"open unlinked: data: (b'datamore', 8)" \
+	"renameat2 EXCHANGE: (b'1', b'2')" "link dir: EPERM" \
+	"chown clears setuid/setgid: 0o100755" "dir nlink after rmdir: 3"; do
+	grep -qxF "$want" "$T/native.out" ||
+		fail "native: no line '$want'"
+done
+
+compare()
+{
+	local what=$1
+	if ! py "$M" <"$CASES" >"$T/mount.out" 2>&1; then
+		fail "$what: posix.py failed: $(tail -5 "$T/mount.out")"
+	fi
+	if ! cmp -s "$T/native.out" "$T/mount.out"; then
+		fail "$what: outcomes differ from native:" \
+			"$(diff "$T/native.out" "$T/mount.out")"
+	fi
+	ok "$what: $n cases as in a native directory"
+	mmfs_alive "$what: daemon alive"
+	mmfs_umount
+}
+
+for opts in "" cache=never cache=always writeback; do
+	mkdir "$B/${opts:-default}"
+	mmfs_mount_at "$B/${opts:-default}" "$M" $opts
+	compare "${opts:-default mount}"
+done
+mmfs_anon_mount
+compare "-o anon"
+mmfs_done
