@@ -39,6 +39,36 @@ static int backing_flags(struct mmfs_fs *fs, int flags)
 	return flags;
 }
 
+/* Refused read-write access: may the access the client asked for work? */
+static bool narrower_may_work(int err)
+{
+	return err == -EACCES || err == -EPERM || err == -EROFS ||
+	       err == -ETXTBSY;
+}
+
+/*
+ * Open the backing file for a handle.  On a write mount a regular file is
+ * opened read-write whatever the client asked, when that is allowed: the
+ * map needs a read-write descriptor, and this one then serves it (the
+ * engine keeps a duplicate) instead of a second open by the /proc path.
+ * Writes still reach the daemon only through handles the kernel opened
+ * for writing, and what the handle may do is decided by h->flags.
+ * Returns the descriptor or -errno.
+ */
+static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			int flags)
+{
+	int fd;
+
+	if (fs->access == MMFS_ACCESS_WRITE && S_ISREG(inode->type) &&
+	    (flags & O_ACCMODE) != O_RDWR) {
+		fd = mmfs_reopen(inode, (flags & ~O_ACCMODE) | O_RDWR);
+		if (fd >= 0 || !narrower_may_work(fd))
+			return fd;
+	}
+	return mmfs_reopen(inode, flags);
+}
+
 static void cache_stamp(struct mmfs_inode *inode, const struct stat *st)
 {
 	inode->cache_mtime = st->st_mtim;
@@ -116,7 +146,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 				    is_writable(h->flags) ? h->fd : -1, 0);
 	if (!err)
 		err = inode->map ? mmfs_map_resync(fs, inode)
-				 : mmfs_map_ensure(fs, inode);
+				 : mmfs_map_ensure_fd(fs, inode, h->fd);
 	if (err) {
 		handle_close_locked(fs, inode);
 		pthread_rwlock_unlock(&inode->lock);
@@ -152,7 +182,7 @@ void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	fd = mmfs_reopen(inode, backing_flags(fs, fi->flags));
+	fd = open_backing(fs, inode, backing_flags(fs, fi->flags));
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
@@ -202,6 +232,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
 	struct mmfs_creds c;
 	int fd, err, flags;
+	bool again;
 
 	fi->flags &= ~MMFS_O_KILL_SUIDGID;
 	if (fs->access != MMFS_ACCESS_WRITE) {
@@ -227,7 +258,15 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 O_CLOEXEC) |
 			(fi->flags & O_EXCL);
 		mmfs_creds_enter(fs, req, &c);
-		fd = openat(dir->fd, name, flags, mode);
+		/* read-write when allowed, as in open_backing */
+		again = true;
+		if ((flags & O_ACCMODE) != O_RDWR) {
+			fd = openat(dir->fd, name,
+				    (flags & ~O_ACCMODE) | O_RDWR, mode);
+			again = fd < 0 && narrower_may_work(-errno);
+		}
+		if (again)
+			fd = openat(dir->fd, name, flags, mode);
 		err = fd < 0 ? -errno : 0;
 		mmfs_creds_leave(fs, &c);
 		if (err) {
@@ -496,6 +535,31 @@ static ssize_t pwrite_all(int fd, const char *buf, size_t n, uint64_t off)
 #define MADV_POPULATE_WRITE 23
 #endif
 
+/* From this size on a write is streamed: its pages are faulted in with
+ * one madvise, and our page table entries dropped after the copy. */
+#define LARGE_WRITE (64 * 1024)
+
+/*
+ * After a large write has landed in the mapping: drop our page table
+ * entries over its whole pages (lock held).  The bytes stay in the shared
+ * file's page cache, marked dirty; only our mapping of them goes, in one
+ * batched TLB flush.  Left in place, each of those entries would cost a
+ * TLB flush of its own when writeback write-protects it (fsync of a
+ * 1 MiB-block stream spent most of its time there), and streamed bytes
+ * are rarely read back through the daemon soon.  Only shared maps reach
+ * this path (a copy mount's private map would lose its data).
+ */
+static void drop_ptes(struct mmfs_inode *inode, uint64_t pos, size_t size)
+{
+	uint64_t page = mmfs_pagesize();
+	uint64_t a = (pos + page - 1) & ~(page - 1);
+	uint64_t b = (pos + size) & ~(page - 1);
+
+	if (b > a)
+		(void)mmfs_madvise(inode->map, MADV_DONTNEED, (int64_t)a,
+				   (int64_t)(b - a));
+}
+
 /*
  * Copy a write into the mapping, which covers [pos, pos + size) (lock held,
  * shared or exclusive).  A large write dirties many pages: they are faulted
@@ -510,12 +574,15 @@ static ssize_t map_write(struct mmfs_inode *inode, int fd,
 	size_t done;
 	ssize_t n, r;
 
-	if (size >= 64 * 1024)
+	if (size >= LARGE_WRITE)
 		(void)mmfs_madvise(inode->map, MADV_POPULATE_WRITE,
 				   (int64_t)page, (int64_t)(pos + size - page));
 	n = mmfs_pwrite(inode->map, buf, size, pos);
-	if (n == (ssize_t)size)
+	if (n == (ssize_t)size) {
+		if (size >= LARGE_WRITE)
+			drop_ptes(inode, pos, size);
 		return n;
+	}
 	done = n > 0 ? (size_t)n : 0;
 	r = pwrite_all(fd, buf + done, size - done, pos + done);
 	if (r > 0)

@@ -468,6 +468,39 @@ int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep)
 }
 
 /*
+ * Map fd, a descriptor of the backing file open with the access the map
+ * needs (lock exclusive, inode not mapped).  The engine keeps a duplicate
+ * of fd; the caller still owns fd.  An empty file stays unmapped.  known:
+ * fd's attributes if the caller has just taken them, or NULL.
+ */
+static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+		  int access, bool ro, const struct stat *known)
+{
+	struct mmfs_map *map = NULL;
+	struct stat st;
+	int err;
+
+	if (known)
+		st = *known;
+	else if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size == 0)
+		return 0; /* empty files stay unmapped until they grow */
+	err = mmfs_open(&map, fd, 0, MAP_SHARED, PROT_READ | PROT_WRITE, access,
+			0, 0);
+	if (err == -EINVAL && fstat(fd, &st) == 0 && st.st_size == 0)
+		return 0; /* emptied under us */
+	if (err < 0) {
+		mmfs_log(FUSE_LOG_WARNING, "mapping inode %llu: %s\n",
+			 (unsigned long long)inode->ino, strerror(-err));
+		return mmfs_map_errno(err);
+	}
+	map_install(fs, inode, map);
+	inode->map_ro = ro;
+	return 0;
+}
+
+/*
  * Map the backing file if it is a non-empty regular file and not mapped
  * yet (lock exclusive).  A write mount maps read-write; when the backing
  * file cannot be opened for writing (read-only backing fs, a running
@@ -476,7 +509,6 @@ int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep)
  */
 int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
-	struct mmfs_map *map = NULL;
 	int fd, access = fs->access, err;
 	bool ro = false;
 	struct stat st;
@@ -500,31 +532,36 @@ int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	}
 	if (fd < 0)
 		return mmfs_map_errno(fd);
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (st.st_size == 0) {
-		err = 0; /* empty files stay unmapped until they grow */
-		goto out;
-	}
-	err = mmfs_open(&map, fd, 0, MAP_SHARED, PROT_READ | PROT_WRITE, access,
-			0, 0);
-	if (err == -EINVAL && fstat(fd, &st) == 0 && st.st_size == 0) {
-		err = 0; /* emptied under us */
-		goto out;
-	}
-	if (err < 0) {
-		mmfs_log(FUSE_LOG_WARNING, "mapping inode %llu: %s\n",
-			 (unsigned long long)inode->ino, strerror(-err));
-		err = mmfs_map_errno(err);
-		goto out;
-	}
-	map_install(fs, inode, map);
-	inode->map_ro = ro;
-out:
+	err = map_fd(fs, inode, fd, access, ro, NULL);
 	close(fd);
 	return err;
+}
+
+/*
+ * mmfs_map_ensure through fd, an open descriptor of the backing file (or
+ * -1), when its access mode is the one the map needs: that spares opening
+ * the file again by its /proc path.  Otherwise as mmfs_map_ensure.
+ */
+int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd)
+{
+	struct stat st;
+	int mode;
+
+	if (inode->map || inode->priv || !S_ISREG(inode->type))
+		return 0;
+	if (fd < 0)
+		return mmfs_map_ensure(fs, inode);
+	if (fstat(fd, &st) < 0)
+		return mmfs_map_ensure(fs, inode);
+	if (st.st_size == 0)
+		return 0;
+	mode = fcntl(fd, F_GETFL);
+	if (mode >= 0 &&
+	    ((mode & O_ACCMODE) == O_RDWR ||
+	     (fs->access != MMFS_ACCESS_WRITE &&
+	      (mode & O_ACCMODE) == O_RDONLY)))
+		return map_fd(fs, inode, fd, fs->access, false, &st);
+	return mmfs_map_ensure(fs, inode);
 }
 
 /*
@@ -687,7 +724,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		goto remap;
 	}
 	if (size > 0 && inode->opens > 0) {
-		err = mmfs_map_ensure(fs, inode);
+		err = mmfs_map_ensure_fd(fs, inode, fd);
 		if (err < 0 && (uint64_t)st.st_size != size &&
 		    ftruncate(fd, st.st_size) == 0)
 			goto remap; /* could not map the new size: undo */
