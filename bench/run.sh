@@ -1,8 +1,8 @@
 #!/bin/bash
 # bench/run.sh - mmapfs beside the native directory, bindfs, libfuse's
 # passthrough_ll and tmpfs (issue 5): each system is mounted in turn over
-# the same backing directory, every row runs BENCH_RUNS times, and one table
-# of medians comes out with mmapfs's ratio to the best FUSE peer.  Needs
+# the same backing directory, in BENCH_RUNS rounds of every system and
+# every row, and one table of medians comes out with mmapfs's ratio to the best FUSE peer.  Needs
 # root.  Usage: run.sh [BUILD_DIR] (make bench passes it).  The knobs are
 # environment variables, listed in bench/README.md.
 set -u
@@ -242,7 +242,7 @@ mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN { printf "%.1f", b / 1e6 / s }'; }
 row_seqwrite()
 {
 	local r t0 t1
-	for ((r = 0; r < RUNS; r++)); do
+	for ((r = 0; r < PASSES; r++)); do
 		rm -f "$MNT/seq.dat"
 		sync
 		t0=$(t_now)
@@ -268,7 +268,7 @@ row_seqread()
 {
 	local r t0 t1 n
 	have_seq || { err "no seq.dat"; return; }
-	for ((r = 0; r < RUNS; r++)); do
+	for ((r = 0; r < PASSES; r++)); do
 		remount
 		uncache "$MNT/seq.dat"
 		for n in 1 2; do
@@ -289,7 +289,7 @@ row_randread()
 	local r inv=0 q=$((BYTES / 4))
 	is_fuse && inv=1
 	have_seq || { err "no seq.dat"; return; }
-	for ((r = 0; r < RUNS; r++)); do
+	for ((r = 0; r < PASSES; r++)); do
 		remount
 		fio_iops randread1 read --rw=randread --size="$BYTES" \
 			--runtime="$FIO_TIME" --invalidate=$inv
@@ -304,7 +304,7 @@ row_randwrite()
 {
 	local r q=$((BYTES / 4))
 	have_seq || { err "no seq.dat"; return; }
-	for ((r = 0; r < RUNS; r++)); do
+	for ((r = 0; r < PASSES; r++)); do
 		sync
 		fio_iops randwrite1 write --rw=randwrite --size="$BYTES" \
 			--runtime="$FIO_TIME" --time_based --invalidate=0
@@ -318,7 +318,7 @@ row_randwrite()
 row_fsync()
 {
 	local r out
-	for ((r = 0; r < RUNS; r++)); do
+	for ((r = 0; r < PASSES; r++)); do
 		sync
 		if out=$("$FSOPS" fsync "$MNT/fsync.dat" "$NFSYNC" \
 			2>>"$W/cmd.err"); then
@@ -346,7 +346,7 @@ fsops_rec()
 row_files()
 {
 	local r
-	for ((r = 0; r < RUNS; r++)); do
+	for ((r = 0; r < PASSES; r++)); do
 		rm -rf "$MNT/many"
 		mkdir "$MNT/many"
 		sync
@@ -365,7 +365,7 @@ row_tree()
 {
 	local r
 	[ -d "$TREE" ] || { err "no $TREE"; return; }
-	for ((r = 0; r < RUNS; r++)); do
+	for ((r = 0; r < PASSES; r++)); do
 		rm -rf "$MNT/tree"
 		sync
 		timed cp cp -r "$TREE" "$MNT/tree"
@@ -390,7 +390,7 @@ row_find()
 	[ -n "${HAY_AT:-}" ] || return 0
 	case $CUR in tmpfs | anon) return 0 ;; esac
 	hay=$MNT/hay.txt
-	for ((r = 0; r < RUNS; r++)); do
+	for ((r = 0; r < PASSES; r++)); do
 		remount
 		timed grep ok_output 1 grep -c -F "$NEEDLE" "$hay"
 		case $CUR in
@@ -443,8 +443,17 @@ if [[ " $ROWS " = *" find "* ]]; then
 		die "cannot write the haystack"
 fi
 
+# Rounds: every system in turn, RUNS times over, so that a machine that
+# slows down or speeds up part way through touches every column alike.
+# BENCH_INTERLEAVE=0 runs each system's RUNS passes back to back instead.
+if [ "${BENCH_INTERLEAVE:-1}" = 1 ]; then
+	ROUNDS=$RUNS PASSES=1
+else
+	ROUNDS=1 PASSES=$RUNS
+fi
+for ((round = 1; round <= ROUNDS; round++)); do
 for CUR in $SYSTEMS; do
-	say "bench: $CUR ($(t_secs "$started" "$(t_now)" | cut -d. -f1) s)"
+	say "bench: round $round/$ROUNDS, $CUR ($(t_secs "$started" "$(t_now)" | cut -d. -f1) s)"
 	if [ "$CUR" = tmpfs ]; then
 		mount -t tmpfs -o size=$((BYTES * 2 + (1 << 30))) tmpfs \
 			"$TMPFS" || { err "cannot mount tmpfs"; continue; }
@@ -457,6 +466,7 @@ for CUR in $SYSTEMS; do
 	[ "$CUR" = tmpfs ] && umount "$TMPFS"
 	find "$BACK" -mindepth 1 -maxdepth 1 ! -name hay.txt \
 		-exec rm -rf {} +
+done
 done
 elapsed=$(t_secs "$started" "$(t_now)")
 

@@ -185,6 +185,13 @@ static int op_madvise(struct fze *s, struct fz *z)
 	if (adv == MADV_REMOVE) /* even a PROT_READ map of a writable fd
 				 * punches the hole (Linux 6.x), as Python's */
 		s->holed = true;
+	/* After MADV_FREE the kernel may drop the pages at any later time
+	 * (a MADV_PAGEOUT does it at once) unless they are written first:
+	 * their bytes are undefined, so write the zeros a drop would leave.
+	 * Read-only private pages were never written, so nothing to drop. */
+	if (adv == MADV_FREE && (mmfs_prot(s->map) & PROT_WRITE))
+		memset(s->base + start, 0,
+		       (size_t)(n - start < length ? n - start : length));
 	if (adv == MADV_DONTNEED || adv == MADV_FREE || adv == MADV_REMOVE ||
 	    adv == 24) {
 		memcpy(s->model, s->base, s->len);
