@@ -2,7 +2,8 @@
 # tests/integration/t-data.sh - data through the mapping: growth with zeroed
 # holes, shrink and short reads, O_TRUNC, empty files, fsync reaching the
 # backing file, appends, a 64 MiB round trip, hard links sharing one
-# mapping, concurrent O_APPEND writers, a deleted-but-open file.
+# mapping, concurrent O_APPEND writers, a deleted-but-open file, a program
+# running from BACKING (ETXTBSY), fsynced data surviving kill -9.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
@@ -255,6 +256,23 @@ EOF
 ok "deleted-but-open file: read, write, grow, fsync, shrink"
 [ ! -e "$B/ghost" ] || fail "backing ghost still exists"
 ok "the deleted file is gone from the backing directory"
+
+# The daemon opens backing files read-write where it may, whatever the
+# client asked; a program running from BACKING cannot be opened for
+# writing (ETXTBSY), yet a read-only open through the mount must work, and
+# a write open must fail as it does natively.
+cp "$(command -v sleep)" "$B/prog"
+"$B/prog" 30 &
+prog_pid=$!
+MMFS_CLEANUP_HOOKS+=("kill $prog_pid 2>/dev/null")
+wait_until 5 grep -q "$B/prog" "/proc/$prog_pid/cmdline" ||
+	fail "the program did not start"
+assert_file_eq "$B/prog" "$M/prog" "a running program reads through the mount"
+assert_fails_with "Text file busy" dd if=/dev/zero of="$M/prog" bs=1 \
+	count=1 conv=notrunc status=none
+kill "$prog_pid"
+wait "$prog_pid" 2>/dev/null || true
+assert_file_eq "$(command -v sleep)" "$B/prog" "the program is unchanged"
 
 # Durability: what fsync returned for survives a kill -9 of the daemon.
 mmfs_alive
