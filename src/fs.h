@@ -16,6 +16,8 @@
 
 #include "mmfs.h"
 
+struct mmfs_ioctl_job;
+
 /* cache= option. */
 enum mmfs_cache_mode {
 	MMFS_CACHE_AUTO,
@@ -121,6 +123,14 @@ struct mmfs_fs {
 	size_t count;
 
 	struct mmfs_counters stats;
+
+	/* ioctl.c: the ioctl thread and its queue (ioctl_lock). */
+	pthread_mutex_t ioctl_lock;
+	pthread_cond_t ioctl_cond;
+	struct mmfs_ioctl_job *ioctl_head, **ioctl_tail;
+	pthread_t ioctl_thread;
+	bool ioctl_running; /* set before the session loop, cleared after */
+	bool ioctl_stop;
 };
 
 /* inode.c: the table. */
@@ -178,7 +188,10 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 int mmfs_truncate(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		  uint64_t size);
 
-/* ioctl.c */
+/* ioctl.c; the ioctl thread runs from mmfs_ioctl_start (after the daemon
+ * forked, before the session loop) to mmfs_ioctl_stop (after it). */
+int mmfs_ioctl_start(struct mmfs_fs *fs);
+void mmfs_ioctl_stop(struct mmfs_fs *fs);
 void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		   struct fuse_file_info *fi, unsigned flags,
 		   const void *in_buf, size_t in_bufsz, size_t out_bufsz);

@@ -1,9 +1,12 @@
 /* ioctl.c - decoding of the mmapfs ioctls (include/mmapfs.h): fixed-size
- * payloads checked before use, then one engine call on the inode's map. */
+ * payloads checked before use, then one engine call on the inode's map.
+ * Those that drop the kernel's cached pages run on a thread of their own
+ * (see the ioctl thread below). */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -313,6 +316,163 @@ static bool changes_bytes(struct mmfs_fs *fs, unsigned int cmd,
 		(m.advice == MADV_DONTNEED || m.advice == MADV_FREE));
 }
 
+/* Run a checked ioctl on inode and reply. */
+static void run_ioctl(fuse_req_t req, struct mmfs_fs *fs, fuse_ino_t ino,
+		      unsigned int cmd, const void *in_buf)
+{
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+
+	/* -o writeback: bytes written through the kernel's cache may not
+	 * have reached the map yet.  Invalidating its pages writes the
+	 * dirty ones back first, as WRITE requests that the session's
+	 * threads serve, so no lock may be held here. */
+	if (fs->writeback && fs->se)
+		fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
+	switch (cmd) {
+	case MMAPFS_IOC_INFO:
+		do_info(req, fs, inode);
+		break;
+	case MMAPFS_IOC_FIND:
+		do_find(req, fs, inode, in_buf, false);
+		break;
+	case MMAPFS_IOC_RFIND:
+		do_find(req, fs, inode, in_buf, true);
+		break;
+	case MMAPFS_IOC_MOVE:
+		do_move(req, fs, inode, in_buf);
+		break;
+	case MMAPFS_IOC_FLUSH:
+		do_flush(req, fs, inode, in_buf);
+		break;
+	case MMAPFS_IOC_MADVISE:
+		do_madvise(req, fs, inode, in_buf);
+		break;
+	default:
+		fuse_reply_err(req, ENOTTY);
+		break;
+	}
+}
+
+/*
+ * The ioctl thread.  Dropping cached pages of a file (inval_cache, and
+ * every ioctl under -o writeback) waits while the kernel writes back the
+ * pages that clients dirtied through their own mappings, and each of those
+ * write-backs is a WRITE request that a session thread must serve.  Were
+ * the session threads themselves to drop pages, all of them could end up
+ * waiting so, none left to serve the writes: the mount would hang (the
+ * stress test did, with the two threads of a 2-CPU machine).  So they only
+ * queue such an ioctl, and this one thread runs it and replies; the
+ * session threads stay free for the write-backs it waits on.
+ */
+struct mmfs_ioctl_job {
+	struct mmfs_ioctl_job *next;
+	fuse_req_t req;
+	fuse_ino_t ino;
+	unsigned int cmd;
+	unsigned char in[]; /* the payload */
+};
+
+static bool drops_pages(struct mmfs_fs *fs, unsigned int cmd,
+			const void *in_buf)
+{
+	struct mmapfs_madvise m;
+
+	if (fs->writeback || cmd == MMAPFS_IOC_MOVE)
+		return true;
+	if (cmd != MMAPFS_IOC_MADVISE)
+		return false;
+	memcpy(&m, in_buf, sizeof(m));
+	return m.advice == MADV_REMOVE || m.advice == MADV_DONTNEED ||
+	       m.advice == MADV_FREE;
+}
+
+static void *ioctl_main(void *arg)
+{
+	struct mmfs_fs *fs = arg;
+	struct mmfs_ioctl_job *job;
+
+	pthread_mutex_lock(&fs->ioctl_lock);
+	for (;;) {
+		while (!fs->ioctl_head && !fs->ioctl_stop)
+			pthread_cond_wait(&fs->ioctl_cond, &fs->ioctl_lock);
+		job = fs->ioctl_head;
+		if (!job)
+			break; /* stopped, and nothing is left */
+		fs->ioctl_head = job->next;
+		if (!fs->ioctl_head)
+			fs->ioctl_tail = &fs->ioctl_head;
+		pthread_mutex_unlock(&fs->ioctl_lock);
+		run_ioctl(job->req, fs, job->ino, job->cmd, job->in);
+		free(job);
+		pthread_mutex_lock(&fs->ioctl_lock);
+	}
+	pthread_mutex_unlock(&fs->ioctl_lock);
+	return NULL;
+}
+
+int mmfs_ioctl_start(struct mmfs_fs *fs)
+{
+	int err;
+
+	fs->ioctl_head = NULL;
+	fs->ioctl_tail = &fs->ioctl_head;
+	fs->ioctl_stop = false;
+	err = pthread_mutex_init(&fs->ioctl_lock, NULL);
+	if (err)
+		return -err;
+	err = pthread_cond_init(&fs->ioctl_cond, NULL);
+	if (err) {
+		pthread_mutex_destroy(&fs->ioctl_lock);
+		return -err;
+	}
+	err = pthread_create(&fs->ioctl_thread, NULL, ioctl_main, fs);
+	if (err) {
+		pthread_cond_destroy(&fs->ioctl_cond);
+		pthread_mutex_destroy(&fs->ioctl_lock);
+		return -err;
+	}
+	fs->ioctl_running = true;
+	return 0;
+}
+
+/* After the session loop: what is queued still runs (its replies go
+ * nowhere if the kernel is gone), then the thread ends. */
+void mmfs_ioctl_stop(struct mmfs_fs *fs)
+{
+	if (!fs->ioctl_running)
+		return;
+	pthread_mutex_lock(&fs->ioctl_lock);
+	fs->ioctl_stop = true;
+	pthread_cond_signal(&fs->ioctl_cond);
+	pthread_mutex_unlock(&fs->ioctl_lock);
+	pthread_join(fs->ioctl_thread, NULL);
+	fs->ioctl_running = false;
+	pthread_cond_destroy(&fs->ioctl_cond);
+	pthread_mutex_destroy(&fs->ioctl_lock);
+}
+
+/* Queue a checked ioctl for the ioctl thread; -ENOMEM if it cannot. */
+static int queue_ioctl(fuse_req_t req, struct mmfs_fs *fs, fuse_ino_t ino,
+		       unsigned int cmd, const void *in_buf, size_t in_size)
+{
+	struct mmfs_ioctl_job *job = malloc(sizeof(*job) + in_size);
+
+	if (!job)
+		return -ENOMEM;
+	job->next = NULL;
+	job->req = req;
+	job->ino = ino;
+	job->cmd = cmd;
+	if (in_size)
+		memcpy(job->in, in_buf, in_size);
+	pthread_mutex_lock(&fs->ioctl_lock);
+	*fs->ioctl_tail = job;
+	fs->ioctl_tail = &job->next;
+	pthread_cond_signal(&fs->ioctl_cond);
+	pthread_mutex_unlock(&fs->ioctl_lock);
+	return 0;
+}
+
 void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		   struct fuse_file_info *fi, unsigned flags,
 		   const void *in_buf, size_t in_bufsz, size_t out_bufsz)
@@ -343,12 +503,6 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
-	/* -o writeback: bytes written through the kernel's cache may not
-	 * have reached the map yet.  Invalidating its pages writes the
-	 * dirty ones back first, as WRITE requests that other threads
-	 * serve, so no lock may be held here (main.c refuses -s). */
-	if (fs->writeback && fs->se)
-		fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
 	/* EACCES, as for a move on an ACCESS_READ map */
 	if (changes_bytes(fs, cmd, in_buf) &&
 	    (((struct mmfs_handle *)(uintptr_t)fi->fh)->flags & O_ACCMODE) ==
@@ -356,27 +510,11 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		fuse_reply_err(req, EACCES);
 		return;
 	}
-	switch (cmd) {
-	case MMAPFS_IOC_INFO:
-		do_info(req, fs, inode);
-		break;
-	case MMAPFS_IOC_FIND:
-		do_find(req, fs, inode, in_buf, false);
-		break;
-	case MMAPFS_IOC_RFIND:
-		do_find(req, fs, inode, in_buf, true);
-		break;
-	case MMAPFS_IOC_MOVE:
-		do_move(req, fs, inode, in_buf);
-		break;
-	case MMAPFS_IOC_FLUSH:
-		do_flush(req, fs, inode, in_buf);
-		break;
-	case MMAPFS_IOC_MADVISE:
-		do_madvise(req, fs, inode, in_buf);
-		break;
-	default:
-		fuse_reply_err(req, ENOTTY);
-		break;
+	if (fs->ioctl_running && drops_pages(fs, cmd, in_buf)) {
+		err = queue_ioctl(req, fs, ino, cmd, in_buf, need_in);
+		if (err)
+			fuse_reply_err(req, -err);
+		return;
 	}
+	run_ioctl(req, fs, ino, cmd, in_buf);
 }

@@ -885,12 +885,19 @@ int main(int argc, char *argv[])
 			anon_rename(&ad);
 	}
 
+	/* after the fork of fuse_daemonize, which threads do not survive */
+	err = mmfs_ioctl_start(&fs);
+	if (err < 0)
+		mmfs_log(FUSE_LOG_WARNING, "no ioctl thread (%s): ioctls "
+			 "that drop cached pages run on the session's threads\n",
+			 strerror(-err));
 	if (opts.singlethread) {
 		ret = fuse_session_loop(se);
 	} else {
 		loop = fuse_loop_cfg_create();
 		if (!loop) {
 			mmfs_log(FUSE_LOG_ERR, "out of memory\n");
+			mmfs_ioctl_stop(&fs);
 			goto out_unmount;
 		}
 		fuse_loop_cfg_set_clone_fd(loop, (unsigned int)opts.clone_fd);
@@ -903,6 +910,7 @@ int main(int argc, char *argv[])
 		fuse_loop_cfg_destroy(loop);
 	}
 	ret = ret != 0 ? 1 : 0;
+	mmfs_ioctl_stop(&fs);
 
 out_unmount:
 	fuse_session_unmount(se);

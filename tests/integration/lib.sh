@@ -305,6 +305,18 @@ mmfs__conn()
 		/proc/self/mountinfo | tail -n 1
 }
 
+# mmfs__abort MOUNTPOINT - abort its FUSE connection (fusectl, mounted
+# here if it is not yet): processes stuck on a hung daemon get ENOTCONN.
+mmfs__abort()
+{
+	local conn ctl=/sys/fs/fuse/connections
+	conn=$(mmfs__conn "$1")
+	[ -n "$conn" ] || return 0
+	[ -e "$ctl/$conn" ] || mount -t fusectl fusectl "$ctl" 2>/dev/null
+	[ -w "$ctl/$conn/abort" ] && echo 1 >"$ctl/$conn/abort"
+	return 0
+}
+
 mmfs__is_mounted()
 {
 	awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo
@@ -578,12 +590,7 @@ mmfs__watchdog()
 	wait "$sp" 2>/dev/null
 	echo "FAIL: $MMFS_NAME: watchdog: test ran longer than ${secs}s" >&2
 	while read -r mnt; do
-		conn=$(mmfs__conn "$mnt")
-		conn=/sys/fs/fuse/connections/$conn/abort
-		if [ "$conn" != /sys/fs/fuse/connections//abort ] &&
-		   [ -w "$conn" ]; then
-			echo 1 >"$conn"
-		fi
+		mmfs__abort "$mnt"
 	done <"$T/.mnts"
 	while read -r pid; do
 		kill -KILL "$pid" 2>/dev/null

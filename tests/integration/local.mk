@@ -10,7 +10,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t-enospc.sh \
 	tests/integration/t-fstab.sh \
 	tests/integration/t-ctl.sh \
-	tests/integration/t-posix.sh
+	tests/integration/t-posix.sh \
+	tests/integration/t-inval.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh tests/integration/posix.py \
 	$(INTEGRATION_TESTS)
