@@ -14,48 +14,6 @@
 #define RO_MSG "mmap can't modify a readonly memory map."
 #define RESIZE_MSG "mmap can't resize a readonly or copy-on-write memory map."
 
-/* A map of a temporary file holding data (NULL: zeros); *fdp keeps the
- * file open so the test can look at it (the caller closes it). */
-static struct mmfs_map *file_map(const void *data, size_t len, int access,
-				 int *fdp)
-{
-	struct mmfs_map *map = NULL;
-	int fd = unit_tmpfile(data, len);
-
-	ck_assert_ok(mmfs_open(&map, fd, (int64_t)len, MMFS_MAP_SHARED, RW,
-			       access, 0, 0));
-	ck_assert_ptr_nonnull(map);
-	if (fdp != NULL)
-		*fdp = fd;
-	else
-		close(fd);
-	return map;
-}
-
-static struct mmfs_map *anon_map(size_t len, int flags)
-{
-	struct mmfs_map *map = NULL;
-
-	ck_assert_ok(mmfs_open(&map, -1, (int64_t)len, flags, RW,
-			       MMFS_ACCESS_DEFAULT, 0, 0));
-	ck_assert_ptr_nonnull(map);
-	return map;
-}
-
-/* m[:] == want, read through the engine. */
-static void assert_map_eq(struct mmfs_map *map, const void *want, size_t len)
-{
-	unsigned char *got = malloc(len);
-
-	ck_assert_ptr_nonnull(got);
-	ck_assert_int_eq(mmfs_len(map), (ssize_t)len);
-	ck_assert_int_eq(mmfs_getslice(map, MMFS_NONE, MMFS_NONE, MMFS_NONE,
-				       got, len),
-			 (ssize_t)len);
-	ck_assert_mem_eq(got, want, len);
-	free(got);
-}
-
 static void assert_file_eq(int fd, const void *want, size_t len)
 {
 	size_t got_len;
@@ -80,7 +38,7 @@ START_TEST(test_row1_basic)
 
 	ck_assert_ptr_nonnull(data);
 	memcpy(data + ps, "foo", 3);
-	map = file_map(data, 2 * ps, MMFS_ACCESS_DEFAULT, &fd);
+	map = unit_file_map(data, 2 * ps, MMFS_ACCESS_DEFAULT, &fd);
 
 	ck_assert_ok(mmfs_find(map, "foo", 3, 0, INT64_MAX, &at));
 	ck_assert_int_eq(at, (int64_t)ps);
@@ -132,7 +90,7 @@ START_TEST(test_row1_basic)
 	ck_assert_int_eq(unit_file_size(fd), 512);
 	ck_assert_ok(mmfs_size(map, &sz));
 	ck_assert_int_eq(sz, 512);
-	assert_map_eq(map, data, 512);
+	unit_assert_map_eq(map, data, 512);
 
 	mmfs_free(map);
 	close(fd);
@@ -151,7 +109,7 @@ START_TEST(test_row2_access_parameter)
 	/* ACCESS_READ refuses every change, and the file stays as it was. */
 	ck_assert_ok(mmfs_open(&map, fd, 10, MMFS_MAP_SHARED, RW,
 			       MMFS_ACCESS_READ, 0, 0));
-	assert_map_eq(map, a10, 10);
+	unit_assert_map_eq(map, a10, 10);
 	ck_assert_err(mmfs_setslice(map, MMFS_NONE, MMFS_NONE, MMFS_NONE,
 				    "bbbbbbbbbb", 10),
 		      -EACCES, RO_MSG);
@@ -162,7 +120,7 @@ START_TEST(test_row2_access_parameter)
 	ck_assert_err(mmfs_move(map, 0, 1, 1), -EACCES, RO_MSG);
 	ck_assert_err(mmfs_resize(map, 20), -EPERM, RESIZE_MSG);
 	ck_assert_int_eq(mmfs_tell(map), 0);
-	assert_map_eq(map, a10, 10);
+	unit_assert_map_eq(map, a10, 10);
 	assert_file_eq(fd, a10, 10);
 	mmfs_free(map);
 	map = NULL;
@@ -178,7 +136,7 @@ START_TEST(test_row2_access_parameter)
 			       MMFS_ACCESS_WRITE, 0, 0));
 	ck_assert_ok(mmfs_setslice(map, MMFS_NONE, MMFS_NONE, MMFS_NONE, c10,
 				   10));
-	assert_map_eq(map, c10, 10);
+	unit_assert_map_eq(map, c10, 10);
 	ck_assert_ok(mmfs_flush(map, 0, 10));
 	assert_file_eq(fd, c10, 10);
 	mmfs_free(map);
@@ -189,13 +147,13 @@ START_TEST(test_row2_access_parameter)
 			       MMFS_ACCESS_COPY, 0, 0));
 	ck_assert_ok(mmfs_setslice(map, MMFS_NONE, MMFS_NONE, MMFS_NONE, d10,
 				   10));
-	assert_map_eq(map, d10, 10);
+	unit_assert_map_eq(map, d10, 10);
 	ck_assert_ok(mmfs_flush(map, 0, 10));
 	assert_file_eq(fd, c10, 10);
 	ck_assert_int_eq(mmfs_write(map, "xy", 2), 2);
 	ck_assert_ok(mmfs_write_byte(map, 'z'));
 	ck_assert_ok(mmfs_move(map, 5, 0, 3));
-	assert_map_eq(map, "xyzddxyzdd", 10);
+	unit_assert_map_eq(map, "xyzddxyzdd", 10);
 	assert_file_eq(fd, c10, 10);
 	ck_assert_err(mmfs_resize(map, 20), -EPERM, RESIZE_MSG);
 	mmfs_free(map);
@@ -270,7 +228,7 @@ static void check_move10(struct mmfs_map *map, int dest, int src, int count)
 			      count, ret);
 		memcpy(expect + dest, data + src, (size_t)count);
 	}
-	assert_map_eq(map, expect, 10);
+	unit_assert_map_eq(map, expect, 10);
 }
 
 START_TEST(test_row15_move)
@@ -282,15 +240,15 @@ START_TEST(test_row15_move)
 		{-1, 0, 0}, {0, -1, 0}, {0, 0, -1}, {INT64_MAX, 0, 1},
 		{0, INT64_MAX, 1}, {1, 0, INT64_MAX}, {0, 0, INT64_MIN},
 	};
-	struct mmfs_map *map = file_map("ABCDEabcde", 10, MMFS_ACCESS_DEFAULT,
+	struct mmfs_map *map = unit_file_map("ABCDEabcde", 10, MMFS_ACCESS_DEFAULT,
 					NULL);
 
 	ck_assert_ok(mmfs_move(map, 5, 0, 5));
-	assert_map_eq(map, "ABCDEABCDE", 10);
+	unit_assert_map_eq(map, "ABCDEABCDE", 10);
 	mmfs_free(map);
 
 	/* Every dest, src and count, past the fitting ones too. */
-	map = anon_map(10, MMFS_MAP_SHARED);
+	map = unit_anon_map(10, MMFS_MAP_SHARED);
 	for (int dest = 0; dest <= 10; dest++)
 		for (int src = 0; src <= 10; src++)
 			for (int count = 0; count <= 11; count++)
@@ -300,7 +258,7 @@ START_TEST(test_row15_move)
 
 	/* Issue 5387: no combination of these crashes; each works or fails
 	 * with the bounds error exactly when Python's rule says. */
-	map = anon_map(100, MMFS_MAP_SHARED);
+	map = unit_anon_map(100, MMFS_MAP_SHARED);
 	for (size_t i = 0; i < 125; i++) {
 		int64_t d = vals[i / 25], s = vals[i / 5 % 5], c = vals[i % 5];
 		bool ok = s >= 0 && d >= 0 && c >= 0 && c <= 100 - s &&
@@ -321,7 +279,7 @@ START_TEST(test_row15_move)
 	mmfs_free(map);
 
 	/* A single byte. */
-	map = anon_map(1, MMFS_MAP_SHARED);
+	map = unit_anon_map(1, MMFS_MAP_SHARED);
 	ck_assert_int_eq(mmfs_move(map, 0, 0, 2), -EINVAL);
 	ck_assert_int_eq(mmfs_move(map, 1, 0, 1), -EINVAL);
 	ck_assert_int_eq(mmfs_move(map, 0, 1, 1), -EINVAL);
@@ -332,11 +290,11 @@ START_TEST(test_row15_move)
 	mmfs_free(map);
 
 	/* memmove semantics: move(1, 0, 9) shifts right. */
-	map = file_map("0123456789", 10, MMFS_ACCESS_WRITE, NULL);
+	map = unit_file_map("0123456789", 10, MMFS_ACCESS_WRITE, NULL);
 	ck_assert_ok(mmfs_move(map, 1, 0, 9));
-	assert_map_eq(map, "0012345678", 10);
+	unit_assert_map_eq(map, "0012345678", 10);
 	ck_assert_ok(mmfs_move(map, 0, 2, 8));
-	assert_map_eq(map, "1234567878", 10);
+	unit_assert_map_eq(map, "1234567878", 10);
 	mmfs_free(map);
 }
 END_TEST
@@ -350,7 +308,7 @@ START_TEST(test_row17_read_all)
 		{2, INT64_MAX}, {16, -1},
 	};
 	unsigned char data[16], buf[32];
-	struct mmfs_map *map = anon_map(16, MMFS_MAP_SHARED);
+	struct mmfs_map *map = unit_anon_map(16, MMFS_MAP_SHARED);
 
 	for (int i = 0; i < 16; i++)
 		data[i] = (unsigned char)i;
@@ -419,7 +377,7 @@ START_TEST(test_row26_io_methods)
 	}
 	ck_assert_err(mmfs_write_byte(map, data[0]), -EINVAL,
 		      "write byte out of range");
-	assert_map_eq(map, data, 10);
+	unit_assert_map_eq(map, data, 10);
 
 	ck_assert_ok(mmfs_seek(map, 0, 0, NULL));
 	for (int i = 0; i < 10; i++) {
@@ -437,15 +395,15 @@ START_TEST(test_row26_io_methods)
 	ck_assert_ok(mmfs_seek(map, 3, 0, NULL));
 	ck_assert_int_eq(mmfs_write(map, "bar", 3), 3);
 	ck_assert_int_eq(mmfs_tell(map), 6);
-	assert_map_eq(map, "012bar6789", 10);
+	unit_assert_map_eq(map, "012bar6789", 10);
 	ck_assert_int_eq(mmfs_write(map, "baz", 3), 3);
 	ck_assert_int_eq(mmfs_tell(map), 9);
-	assert_map_eq(map, "012barbaz9", 10);
+	unit_assert_map_eq(map, "012barbaz9", 10);
 
 	/* No partial write. */
 	ck_assert_err(mmfs_write(map, "ba", 2), -EINVAL, "data out of range");
 	ck_assert_int_eq(mmfs_tell(map), 9);
-	assert_map_eq(map, "012barbaz9", 10);
+	unit_assert_map_eq(map, "012barbaz9", 10);
 	ck_assert_ok(mmfs_flush(map, 0, 10));
 	assert_file_eq(fd, "012barbaz9", 10);
 	mmfs_free(map);
@@ -458,7 +416,7 @@ START_TEST(test_row27_non_ascii_byte)
 	static const int bytes[] = {129, 200, 255};
 
 	for (size_t i = 0; i < 3; i++) {
-		struct mmfs_map *map = anon_map(1, MMFS_MAP_SHARED);
+		struct mmfs_map *map = unit_anon_map(1, MMFS_MAP_SHARED);
 
 		ck_assert_ok(mmfs_write_byte(map, bytes[i]));
 		ck_assert_int_eq(mmfs_getitem(map, 0), bytes[i]);
@@ -471,14 +429,14 @@ END_TEST
 
 START_TEST(test_row35_write_returning_count)
 {
-	struct mmfs_map *map = anon_map(16, MMFS_MAP_SHARED);
+	struct mmfs_map *map = unit_anon_map(16, MMFS_MAP_SHARED);
 
 	ck_assert_int_eq(mmfs_write(map, "", 0), 0);
 	ck_assert_int_eq(mmfs_write(map, "x", 1), 1);
 	ck_assert_int_eq(mmfs_write(map, "yz", 2), 2);
 	ck_assert_int_eq(mmfs_write(map, "python", 6), 6);
 	ck_assert_int_eq(mmfs_tell(map), 9);
-	assert_map_eq(map, "xyzpython\0\0\0\0\0\0\0", 16);
+	unit_assert_map_eq(map, "xyzpython\0\0\0\0\0\0\0", 16);
 	/* b'' exactly at the end is fine. */
 	ck_assert_ok(mmfs_seek(map, 0, 2, NULL));
 	ck_assert_int_eq(mmfs_write(map, "", 0), 0);
@@ -491,7 +449,7 @@ END_TEST
 START_TEST(test_row36_resize_past_pos)
 {
 	unsigned char *buf = malloc(8192);
-	struct mmfs_map *map = anon_map(8192, MMFS_MAP_SHARED);
+	struct mmfs_map *map = unit_anon_map(8192, MMFS_MAP_SHARED);
 	int64_t pos;
 
 	ck_assert_ptr_nonnull(buf);
@@ -537,7 +495,7 @@ END_TEST
 START_TEST(test_readline)
 {
 	static const char text[] = "ab\ncd";
-	struct mmfs_map *map = anon_map(5, MMFS_MAP_SHARED);
+	struct mmfs_map *map = unit_anon_map(5, MMFS_MAP_SHARED);
 	char buf[16];
 
 	ck_assert_int_eq(mmfs_write(map, text, 5), 5);
@@ -566,7 +524,7 @@ START_TEST(test_readline)
 	mmfs_free(map);
 
 	/* Empty lines, and a map with no newline at all. */
-	map = anon_map(3, MMFS_MAP_SHARED);
+	map = unit_anon_map(3, MMFS_MAP_SHARED);
 	ck_assert_int_eq(mmfs_write(map, "\n\nx", 3), 3);
 	ck_assert_ok(mmfs_seek(map, 0, 0, NULL));
 	ck_assert_int_eq(mmfs_readline(map, buf, sizeof(buf)), 1);
@@ -576,7 +534,7 @@ START_TEST(test_readline)
 	ck_assert_int_eq(mmfs_readline(map, buf, sizeof(buf)), 0);
 	mmfs_free(map);
 
-	map = anon_map(4, MMFS_MAP_SHARED);
+	map = unit_anon_map(4, MMFS_MAP_SHARED);
 	ck_assert_int_eq(mmfs_readline(map, buf, sizeof(buf)), 4);
 	ck_assert_mem_eq(buf, "\0\0\0\0", 4);
 	mmfs_free(map);
@@ -585,7 +543,7 @@ END_TEST
 
 START_TEST(test_seek_edges)
 {
-	struct mmfs_map *map = anon_map(100, MMFS_MAP_SHARED);
+	struct mmfs_map *map = unit_anon_map(100, MMFS_MAP_SHARED);
 	int64_t pos = -7;
 
 	/* whence is checked before the range. */
@@ -636,9 +594,9 @@ END_TEST
 
 START_TEST(test_pread_pwrite_bounds)
 {
-	struct mmfs_map *map = file_map("0123456789", 10, MMFS_ACCESS_WRITE,
+	struct mmfs_map *map = unit_file_map("0123456789", 10, MMFS_ACCESS_WRITE,
 					NULL);
-	struct mmfs_map *ro = file_map("0123456789", 10, MMFS_ACCESS_READ,
+	struct mmfs_map *ro = unit_file_map("0123456789", 10, MMFS_ACCESS_READ,
 				       NULL);
 	char buf[32];
 
@@ -671,7 +629,7 @@ START_TEST(test_pread_pwrite_bounds)
 		      "data out of range");
 	ck_assert_int_eq(mmfs_pwrite(map, "ABCDEFGHIJ", 10, 0), 10);
 	ck_assert_int_eq(mmfs_pwrite(map, "z", 1, 0), 1);
-	assert_map_eq(map, "zBCDEFGHIJ", 10);
+	unit_assert_map_eq(map, "zBCDEFGHIJ", 10);
 	ck_assert_int_eq(mmfs_tell(map), 4);
 
 	/* Writability before the range. */

@@ -7,45 +7,7 @@
  */
 #include "unit.h"
 
-#define RW (MMFS_PROT_READ | MMFS_PROT_WRITE)
 #define RO_MSG "mmap can't modify a readonly memory map."
-
-/* A map of a temporary file holding data; the file is closed at once. */
-static struct mmfs_map *file_map(const void *data, size_t len, int access)
-{
-	struct mmfs_map *map = NULL;
-	int fd = unit_tmpfile(data, len);
-
-	ck_assert_ok(mmfs_open(&map, fd, (int64_t)len, MMFS_MAP_SHARED, RW,
-			       access, 0, 0));
-	ck_assert_ptr_nonnull(map);
-	close(fd);
-	return map;
-}
-
-static struct mmfs_map *anon_map(size_t len, int flags)
-{
-	struct mmfs_map *map = NULL;
-
-	ck_assert_ok(mmfs_open(&map, -1, (int64_t)len, flags, RW,
-			       MMFS_ACCESS_DEFAULT, 0, 0));
-	ck_assert_ptr_nonnull(map);
-	return map;
-}
-
-/* m[:] == want, read through the engine. */
-static void assert_map_eq(struct mmfs_map *map, const void *want, size_t len)
-{
-	unsigned char *got = malloc(len);
-
-	ck_assert_ptr_nonnull(got);
-	ck_assert_int_eq(mmfs_len(map), (ssize_t)len);
-	ck_assert_int_eq(mmfs_getslice(map, MMFS_NONE, MMFS_NONE, MMFS_NONE,
-				       got, len),
-			 (ssize_t)len);
-	ck_assert_mem_eq(got, want, len);
-	free(got);
-}
 
 /* ------------------------------------------------------------------ */
 /* Python's slice rules, written out here independently of the engine:  */
@@ -102,7 +64,7 @@ static const int64_t grid[] = {
 static void check_anonymous(int flags)
 {
 	size_t ps = unit_pagesize();
-	struct mmfs_map *map = anon_map(ps, flags);
+	struct mmfs_map *map = unit_anon_map(ps, flags);
 
 	ck_assert_int_eq(mmfs_len(map), (ssize_t)ps);
 	for (size_t x = 0; x < ps; x++)
@@ -125,8 +87,10 @@ END_TEST
 
 START_TEST(test_items)
 {
-	struct mmfs_map *map = file_map("0123456789", 10, MMFS_ACCESS_DEFAULT);
-	struct mmfs_map *ro = file_map("0123456789", 10, MMFS_ACCESS_READ);
+	struct mmfs_map *map =
+		unit_file_map("0123456789", 10, MMFS_ACCESS_DEFAULT, NULL);
+	struct mmfs_map *ro =
+		unit_file_map("0123456789", 10, MMFS_ACCESS_READ, NULL);
 
 	ck_assert_int_eq(mmfs_getitem(map, 0), '0');
 	ck_assert_int_eq(mmfs_getitem(map, 9), '9');
@@ -156,8 +120,8 @@ START_TEST(test_items)
 	ck_assert_err(mmfs_delitem(map, -10), -EOPNOTSUPP,
 		      "mmap doesn't support item deletion");
 	ck_assert_err(mmfs_delitem(ro, 0), -EACCES, RO_MSG);
-	assert_map_eq(map, "\xff" "123x5678\0", 10);
-	assert_map_eq(ro, "0123456789", 10);
+	unit_assert_map_eq(map, "\xff" "123x5678\0", 10);
+	unit_assert_map_eq(ro, "0123456789", 10);
 	ck_assert_int_eq(mmfs_tell(map), 0);
 	mmfs_free(map);
 	mmfs_free(ro);
@@ -232,7 +196,7 @@ static void for_grid(struct mmfs_map *map, const unsigned char *s,
 START_TEST(test_row19_extended_getslice)
 {
 	unsigned char s[256], buf[256];
-	struct mmfs_map *map = anon_map(256, MMFS_MAP_SHARED);
+	struct mmfs_map *map = unit_anon_map(256, MMFS_MAP_SHARED);
 
 	for (int i = 0; i < 256; i++)
 		s[i] = (unsigned char)(255 - i);
@@ -265,7 +229,7 @@ END_TEST
 START_TEST(test_row20_extended_set_del_slice)
 {
 	unsigned char s[256];
-	struct mmfs_map *map = anon_map(256, MMFS_MAP_SHARED);
+	struct mmfs_map *map = unit_anon_map(256, MMFS_MAP_SHARED);
 
 	for (int i = 0; i < 256; i++)
 		s[i] = (unsigned char)(255 - i);

@@ -163,6 +163,48 @@ static inline struct mmfs_map *unit_open_ok(int fd, int64_t length, int flags,
 	return map;
 }
 
+/* A read-write shared map of a temporary file holding data (NULL: zeros)
+ * with the given access; with fdp the file stays open there for the test
+ * to look at (the caller closes it), else it is closed at once. */
+static inline struct mmfs_map *unit_file_map(const void *data, size_t len,
+					     int access, int *fdp)
+{
+	int fd = unit_tmpfile(data, len);
+	struct mmfs_map *map = unit_open_ok(fd, (int64_t)len, MMFS_MAP_SHARED,
+					    MMFS_PROT_READ | MMFS_PROT_WRITE,
+					    access, 0, 0);
+
+	if (fdp != NULL)
+		*fdp = fd;
+	else
+		close(fd);
+	return map;
+}
+
+/* A read-write anonymous map of len bytes (flags MMFS_MAP_SHARED or
+ * MMFS_MAP_PRIVATE). */
+static inline struct mmfs_map *unit_anon_map(size_t len, int flags)
+{
+	return unit_open_ok(-1, (int64_t)len, flags,
+			    MMFS_PROT_READ | MMFS_PROT_WRITE,
+			    MMFS_ACCESS_DEFAULT, 0, 0);
+}
+
+/* m[:] == want, read through the engine. */
+static inline void unit_assert_map_eq(struct mmfs_map *map, const void *want,
+				      size_t len)
+{
+	unsigned char *got = malloc(len);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq(mmfs_len(map), (ssize_t)len);
+	ck_assert_int_eq(mmfs_getslice(map, MMFS_NONE, MMFS_NONE, MMFS_NONE,
+				       got, len),
+			 (ssize_t)len);
+	ck_assert_mem_eq(got, want, len);
+	free(got);
+}
+
 /* The map rides along so that it stays reachable in the child (valgrind's
  * leak check runs when the child exits). */
 struct unit_child_arg {
