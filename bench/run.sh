@@ -396,6 +396,7 @@ memmem_warm()
 	else
 		err "memmem warm: got '${out:-}'"
 	fi
+	return 0
 }
 
 find_warm()
@@ -404,7 +405,10 @@ find_warm()
 	exec {hold}<"$1"
 	ok_output "$HAY_AT" "$CTL" find "$1" "$NEEDLE" ||
 		err "find warm-up failed: $(tail -2 "$W/cmd.err")"
-	timed find_warm ok_output "$HAY_AT" "$CTL" find "$1" "$NEEDLE"
+	# three, as the odd one takes several times longer on a busy guest
+	for _ in 1 2 3; do
+		timed find_warm ok_output "$HAY_AT" "$CTL" find "$1" "$NEEDLE"
+	done
 	exec {hold}<&-
 }
 
