@@ -616,34 +616,35 @@ for l in lines:
                                  for i, c in enumerate(l)) + " |")
 
 find = cell("mmapfs", "find")
-mm = cell("native", "memmem")
 grep = cell("mmapfs", "grep")
+
+
+def find_block(label, t, mlabel, m, tag):
+    """One find figure, then its ratios to memmem and to grep."""
+    print("  %-42s %.3f  (%.1f GB/s)" % (label, t, b / 1e9 / t))
+    if m:
+        print("  %-42s %.3f  %s is %.2fx memmem" % (mlabel, m, tag, m / t))
+    if grep:
+        print("  %-42s %.3f  %s is %.1fx grep"
+              % ("grep -c -F through the mmapfs mount", grep, tag, grep / t))
+
+
 if find:
     b = float(size[:-1]) * {"K": 2**10, "M": 2**20, "G": 2**30}.get(
         size[-1], 1) if size[-1] in "KMG" else float(size)
     print("\nfind one needle 1 MiB before the end of a %s text file "
           "(s, median):" % size)
-    print("  mmapfsctl find (ioctl, searched in place)  %.3f  (%.1f GB/s)"
-          % (find, b / 1e9 / find))
-    if mm:
-        print("  glibc memmem, local process, mmap         %.3f  "
-              "find is %.2fx memmem" % (mm, mm / find))
-    if grep:
-        print("  grep -c -F through the mmapfs mount       %.3f  "
-              "find is %.1fx grep" % (grep, grep / find))
+    find_block("mmapfsctl find (ioctl, searched in place)", find,
+               "glibc memmem, local process, mmap", cell("native", "memmem"),
+               "find")
+    fw = cell("mmapfs", "find_warm")
+    if fw:
+        find_block("mmapfsctl find, file held open (warm map)", fw,
+                   "glibc memmem, second search in one map",
+                   cell("native", "memmem_warm"), "warm find")
     g = cell("native", "grep")
     if g:
-        print("  grep -c -F on the native directory        %.3f" % g)
-    fw = cell("mmapfs", "find_warm")
-    mw = cell("native", "memmem_warm")
-    if fw:
-        print("  mmapfsctl find, file held open (warm map) %.3f  (%.1f GB/s)"
-              % (fw, b / 1e9 / fw))
-        if mw:
-            print("  glibc memmem, second search in one map    %.3f  "
-                  "warm find is %.2fx warm memmem" % (mw, mw / fw))
-        if grep:
-            print("  %-41s        warm find is %.1fx grep" % ("", grep / fw))
+        print("  %-42s %.3f" % ("grep -c -F on the native directory", g))
 EOF
 cat "$OUT"
 if [ -s "$W/errors" ]; then
