@@ -81,17 +81,14 @@ static void cache_stamp(struct mmfs_inode *inode, const struct stat *st)
  * exclusive).  Writes through the mount change them too, which costs a
  * re-read; stamping at release instead would hide an outside change made
  * while the file was open. */
-static bool cache_unchanged(struct mmfs_inode *inode, int fd)
+static bool cache_unchanged(struct mmfs_inode *inode, const struct stat *st)
 {
-	struct stat st;
 	bool same;
 
-	if (fstat(fd, &st) < 0)
-		return false;
-	same = inode->cache_valid && st.st_size == inode->cache_size &&
-	       st.st_mtim.tv_sec == inode->cache_mtime.tv_sec &&
-	       st.st_mtim.tv_nsec == inode->cache_mtime.tv_nsec;
-	cache_stamp(inode, &st);
+	same = inode->cache_valid && st->st_size == inode->cache_size &&
+	       st->st_mtim.tv_sec == inode->cache_mtime.tv_sec &&
+	       st->st_mtim.tv_nsec == inode->cache_mtime.tv_nsec;
+	cache_stamp(inode, st);
 	return same;
 }
 
@@ -131,7 +128,8 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       bool kill)
 {
 	bool trunc = (fi->flags & O_TRUNC) && S_ISREG(inode->type);
-	bool keep = false;
+	bool keep = false, have_st = false;
+	struct stat st;
 	int err = 0;
 
 	pthread_rwlock_wrlock(&inode->lock);
@@ -144,9 +142,14 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (trunc)
 		err = mmfs_set_size(fs, inode,
 				    is_writable(h->flags) ? h->fd : -1, 0);
+	/* one look at the file, after the truncation, for both the map
+	 * and the cache (neither step below changes size or mtime) */
+	if (!err && (!inode->map || fs->cache == MMFS_CACHE_AUTO))
+		have_st = fstat(h->fd, &st) == 0;
 	if (!err)
 		err = inode->map ? mmfs_map_resync(fs, inode)
-				 : mmfs_map_ensure_fd(fs, inode, h->fd);
+				 : mmfs_map_ensure_fd(fs, inode, h->fd,
+						      have_st ? &st : NULL);
 	if (err) {
 		handle_close_locked(fs, inode);
 		pthread_rwlock_unlock(&inode->lock);
@@ -155,7 +158,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (fs->cache == MMFS_CACHE_ALWAYS || inode->priv)
 		keep = true;
 	else if (fs->cache == MMFS_CACHE_AUTO)
-		keep = cache_unchanged(inode, h->fd) && !trunc;
+		keep = have_st && cache_unchanged(inode, &st) && !trunc;
 	pthread_rwlock_unlock(&inode->lock);
 
 	fi->keep_cache = keep;
@@ -649,7 +652,7 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		if (err < 0)
 			return err;
 	}
-	if (inode->map && !inode->map_ro && !grow && inode->maplen >= end)
+	if (inode->map && !inode->map_ro && !grow) /* end <= old */
 		r = map_write(inode, fd, buf, size, off);
 	else
 		r = pwrite_all(fd, buf, size, off);

@@ -158,7 +158,8 @@ void mmfs_creds_leave(struct mmfs_fs *fs, struct mmfs_creds *c);
 
 /* inode.c: the mapping's life; all need inode->lock held exclusive. */
 int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode);
-int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd);
+int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+		       const struct stat *known);
 void mmfs_map_drop(struct mmfs_fs *fs, struct mmfs_inode *inode);
 void mmfs_map_refresh(struct mmfs_fs *fs, struct mmfs_inode *inode);
 int mmfs_map_resync(struct mmfs_fs *fs, struct mmfs_inode *inode);

@@ -541,8 +541,10 @@ int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
  * mmfs_map_ensure through fd, an open descriptor of the backing file (or
  * -1), when its access mode is the one the map needs: that spares opening
  * the file again by its /proc path.  Otherwise as mmfs_map_ensure.
+ * known: fd's attributes if the caller has just taken them, or NULL.
  */
-int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd)
+int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+		       const struct stat *known)
 {
 	struct stat st;
 	int mode;
@@ -551,7 +553,9 @@ int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd)
 		return 0;
 	if (fd < 0)
 		return mmfs_map_ensure(fs, inode);
-	if (fstat(fd, &st) < 0)
+	if (known)
+		st = *known;
+	else if (fstat(fd, &st) < 0)
 		return mmfs_map_ensure(fs, inode);
 	if (st.st_size == 0)
 		return 0;
@@ -724,7 +728,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		goto remap;
 	}
 	if (size > 0 && inode->opens > 0) {
-		err = mmfs_map_ensure_fd(fs, inode, fd);
+		err = mmfs_map_ensure_fd(fs, inode, fd, NULL);
 		if (err < 0 && (uint64_t)st.st_size != size &&
 		    ftruncate(fd, st.st_size) == 0)
 			goto remap; /* could not map the new size: undo */
