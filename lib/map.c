@@ -205,7 +205,10 @@ int mmfs_open(struct mmfs_map **mapp, int fd, int64_t length, int flags,
 	}
 
 	map->flags = flags;
-	if (map->trackfd) {
+	if (map->trackfd && (opts & MMFS_OPEN_BORROWFD)) {
+		map->fd = fd;
+		map->borrowed = true;
+	} else if (map->trackfd) {
 		map->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (map->fd < 0) {
 			err = mmfs_fail_os(errno);
@@ -224,7 +227,7 @@ done:
 	return 0;
 
 fail_fd:
-	if (map->fd >= 0)
+	if (map->fd >= 0 && !map->borrowed)
 		close(map->fd);
 fail:
 	free(map);
@@ -237,7 +240,7 @@ static void mmfs_unmap(struct mmfs_map *map)
 	if (map->data != NULL)
 		munmap(map->data, map->size);
 	map->data = NULL;
-	if (map->fd >= 0)
+	if (map->fd >= 0 && !map->borrowed)
 		close(map->fd);
 	map->fd = -1;
 }

@@ -18,14 +18,15 @@
  * One mapping object, as CPython's mmap_object.  Invariants: closed iff
  * data == NULL; size >= 1 while open; pos <= size except after a shrinking
  * resize; fd is our own descriptor (a dup, or the memfd of a shared
- * anonymous map) or -1.
+ * anonymous map), the caller's (borrowed) or -1.
  */
 struct mmfs_map {
 	unsigned char *data; /* base of the mapping; NULL when closed */
 	size_t size;         /* length of the mapping */
 	size_t pos;          /* position for read/write/seek */
 	int64_t offset;      /* file offset of the mapping's first byte */
-	int fd;              /* our own fd, -1 if none */
+	int fd;              /* the fd we track, -1 if none */
+	bool borrowed;       /* fd is the caller's: never closed here */
 	int access;          /* MMFS_ACCESS_*, resolved as reference §3.3 */
 	int flags;           /* mmap(2) flags as used */
 	int prot;            /* mmap(2) protection as used */

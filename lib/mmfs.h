@@ -77,6 +77,10 @@
 
 /* Options for mmfs_open (Python keyword arguments without a flags slot). */
 #define MMFS_OPEN_NOTRACKFD 0x1 /* trackfd=False: do not dup the fd */
+/* Not Python's: track the caller's fd itself instead of a duplicate.  The
+ * caller keeps it open, on the same file, until the map is closed; the
+ * engine never closes it.  Ignored with MMFS_OPEN_NOTRACKFD. */
+#define MMFS_OPEN_BORROWFD 0x2
 
 struct mmfs_map;
 

@@ -601,6 +601,51 @@ START_TEST(test_row3_trackfd_parameter)
 }
 END_TEST
 
+/* MMFS_OPEN_BORROWFD: the map tracks the caller's fd (no duplicate),
+ * resizes through it and leaves it open when closed. */
+START_TEST(test_borrowfd)
+{
+	int fd = unit_tmpfile_fill('b', 64);
+	int next = dup(fd), after;
+	struct mmfs_map *map;
+	unsigned char *file;
+	int64_t size;
+	size_t len;
+
+	close(next); /* the lowest free descriptor number */
+	map = unit_open_ok(fd, 0, MAP_SHARED, RW, 0, 0, MMFS_OPEN_BORROWFD);
+	ck_assert_int_eq(mmfs_fd(map), fd);
+	after = dup(fd); /* no descriptor was taken by the map */
+	ck_assert_int_eq(after, next);
+	close(after);
+	ck_assert_ok(mmfs_size(map, &size));
+	ck_assert_int_eq(size, 64);
+	ck_assert_ok(mmfs_resize(map, 128));
+	ck_assert_int_eq(mmfs_len(map), 128);
+	unit_data(map, NULL)[100] = 'Z';
+	ck_assert_ok(mmfs_close(map));
+	ck_assert_int_ge(fcntl(fd, F_GETFD), 0); /* still ours */
+	file = unit_read_file(fd, &len);
+	ck_assert_uint_eq(len, 128);
+	ck_assert_uint_eq(file[63], 'b');
+	ck_assert_uint_eq(file[64], 0);
+	ck_assert_uint_eq(file[100], 'Z');
+	free(file);
+	mmfs_free(map);
+	ck_assert_int_ge(fcntl(fd, F_GETFD), 0);
+
+	/* with NOTRACKFD nothing is tracked at all */
+	map = unit_open_ok(fd, 64, MAP_SHARED, RW, 0, 0,
+			   MMFS_OPEN_NOTRACKFD | MMFS_OPEN_BORROWFD);
+	ck_assert_int_eq(mmfs_fd(map), -1);
+	ck_assert_err(mmfs_resize(map, 32), -EINVAL,
+		      "mmap can't resize with trackfd=False.");
+	mmfs_free(map);
+	ck_assert_int_ge(fcntl(fd, F_GETFD), 0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_row4_trackfd_neg1)
 {
 	struct mmfs_map *map = unit_open_ok(-1, 64, MAP_SHARED, RW, 0, 0,
@@ -810,6 +855,7 @@ static Suite *map_suite(void)
 	tcase_add_test(tc, test_row13_length_0_offset);
 	tcase_add_test(tc, test_row22_offset);
 	tcase_add_test(tc, test_row3_trackfd_parameter);
+	tcase_add_test(tc, test_borrowfd);
 	tcase_add_test(tc, test_row4_trackfd_neg1);
 	tcase_add_test(tc, test_size_reflects_outside_changes);
 	tcase_add_test(tc, test_pin_blocks_close_and_resize);
