@@ -18,7 +18,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	d_size=256M d_runs=1 d_time=1 d_files=2000 d_fsyncs=100 d_hold=2000
 	d_tree=/usr/include/linux
 else
-	d_size=1G d_runs=3 d_time=3 d_files=10000 d_fsyncs=300 d_hold=5000
+	d_size=1G d_runs=3 d_time=3 d_files=10000 d_fsyncs=300 d_hold=10000
 	d_tree=/usr/include
 fi
 SIZE=${BENCH_SIZE:-$d_size}
@@ -53,8 +53,9 @@ BYTES=$(size_bytes "$SIZE")
 # ---------------------------------------------------------------- setup
 
 [ "$(id -u)" = 0 ] || die "run me as root (mounts, drop_caches)"
-# Holding BENCH_HOLD files open takes two or three descriptors each in a
-# passthrough daemon, which inherits this limit (where it may be raised).
+# Holding BENCH_HOLD files open takes a descriptor each in mmapfs and
+# bindfs, two in passthrough_ll, and the daemons inherit this limit (where
+# it may be raised).
 nr_open=$(cat /proc/sys/fs/nr_open 2>/dev/null || echo 1048576)
 ulimit -Hn "$nr_open" 2>/dev/null
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null

@@ -49,24 +49,59 @@ static bool narrower_may_work(int err)
 /*
  * Open the backing file for a handle.  On a write mount a regular file is
  * opened read-write whatever the client asked, when that is allowed: the
- * map needs a read-write descriptor, and this one then serves it (the
- * engine keeps a duplicate) instead of a second open by the /proc path.
- * Writes still reach the daemon only through handles the kernel opened
- * for writing, and what the handle may do is decided by h->flags.
- * Returns the descriptor or -errno.
+ * map needs a read-write descriptor, and one that can do everything can
+ * serve every handle of the file.  Writes still reach the daemon only
+ * through handles the kernel opened for writing, and what the handle may
+ * do is decided by h->flags.  Returns the descriptor or -errno, and in
+ * *access what it may do (MMFS_FD_*).
  */
 static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			int flags)
+			int flags, int *access)
 {
 	int fd;
 
 	if (fs->access == MMFS_ACCESS_WRITE && S_ISREG(inode->type) &&
 	    (flags & O_ACCMODE) != O_RDWR) {
 		fd = mmfs_reopen(inode, (flags & ~O_ACCMODE) | O_RDWR);
+		*access = MMFS_FD_READ | MMFS_FD_WRITE;
 		if (fd >= 0 || !narrower_may_work(fd))
 			return fd;
 	}
+	*access = mmfs_fd_access(flags);
 	return mmfs_reopen(inode, flags);
+}
+
+/*
+ * Give handle h its descriptor of the backing file (lock exclusive), so
+ * that an open file costs the daemon one descriptor, not one per handle
+ * and one for the map: the inode's own when that serves the access the
+ * client asked for; otherwise fd (already opened by create, with access
+ * access) or a new open, which becomes the inode's when it serves at least
+ * what the inode's did (always so for the first handle), and the handle's
+ * own if not.  Consumes fd, also on failure.  Sharing spares the open(2)
+ * of every handle after the first; it also spares that open's permission
+ * check, which the daemon does not rely on (the kernel's, or the first
+ * open's as the same daemon user).
+ */
+static int handle_attach(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			 struct mmfs_handle *h, int fd, int access)
+{
+	int flags = backing_flags(fs, h->flags);
+
+	if (mmfs_fd_serves(inode, mmfs_fd_access(flags))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (fd < 0)
+		fd = open_backing(fs, inode, flags, &access);
+	if (fd < 0)
+		return fd;
+	if ((access & inode->fd_access) == inode->fd_access &&
+	    mmfs_fd_attach(inode, fd, access) == 0)
+		return 0;
+	h->fd = fd;
+	return 0;
 }
 
 static void cache_stamp(struct mmfs_inode *inode, const struct stat *st)
@@ -93,8 +128,10 @@ static bool cache_unchanged(struct mmfs_inode *inode, const struct stat *st)
 }
 
 /* Drop one open handle from inode (lock exclusive): the mapping is closed
- * with the last one, unless it holds a copy mount's private data. */
-static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode)
+ * with the last one, unless it holds a copy mount's private data, and the
+ * inode's descriptor goes back to O_PATH. */
+static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode,
+				struct mmfs_handle *h)
 {
 	bool last;
 
@@ -103,55 +140,69 @@ static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode)
 		inode->opens--;
 	last = inode->opens == 0;
 	pthread_mutex_unlock(&fs->table_lock);
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
 	if (last && !inode->priv)
 		mmfs_map_drop(fs, inode);
+	if (last)
+		mmfs_fd_detach(inode);
 }
 
 static void handle_close(struct mmfs_fs *fs, struct mmfs_inode *inode,
 			 struct mmfs_handle *h)
 {
 	pthread_rwlock_wrlock(&inode->lock);
-	handle_close_locked(fs, inode);
+	handle_close_locked(fs, inode, h);
 	pthread_rwlock_unlock(&inode->lock);
-	close(h->fd);
 	free(h);
 	mmfs_release_done(fs, inode);
 }
 
 /*
- * The common tail of open and create: count the handle, apply O_TRUNC,
- * map the file (or bring an existing map in line with a file changed
- * outside the mount) and decide about the kernel's page cache.
+ * The common tail of open and create: count the handle, give it its
+ * descriptor (fd, opened by create with access access, or -1: see
+ * handle_attach), apply O_TRUNC, map the file (or bring an existing map
+ * in line with a file changed outside the mount) and decide about the
+ * kernel's page cache.  known: the file's attributes as create just took
+ * them (no O_TRUNC), or NULL.  Consumes fd; on failure the handle is
+ * undone.
  */
 static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct mmfs_handle *h, struct fuse_file_info *fi,
-		       bool kill)
+		       bool kill, int fd, int access, const struct stat *known)
 {
 	bool trunc = (fi->flags & O_TRUNC) && S_ISREG(inode->type);
 	bool keep = false, have_st = false;
 	struct stat st;
-	int err = 0;
+	int err;
 
 	pthread_rwlock_wrlock(&inode->lock);
 	pthread_mutex_lock(&fs->table_lock);
 	inode->opens++;
 	pthread_mutex_unlock(&fs->table_lock);
 
-	if (trunc && kill)
-		mmfs_kill_suidgid(fs, inode, h->fd);
-	if (trunc)
-		err = mmfs_set_size(fs, inode,
-				    is_writable(h->flags) ? h->fd : -1, 0);
+	err = handle_attach(fs, inode, h, fd, access);
+	fd = mmfs_handle_fd(inode, h);
+	if (!err && trunc && kill)
+		mmfs_kill_suidgid(fs, inode, fd);
+	if (!err && trunc)
+		err = mmfs_set_size(fs, inode, is_writable(h->flags) ? fd : -1,
+				    0);
 	/* one look at the file, after the truncation, for both the map
 	 * and the cache (neither step below changes size or mtime) */
-	if (!err && (!inode->map || fs->cache == MMFS_CACHE_AUTO))
-		have_st = fstat(h->fd, &st) == 0;
+	if (!err && known && !trunc) {
+		st = *known;
+		have_st = true;
+	} else if (!err && (!inode->map || fs->cache == MMFS_CACHE_AUTO)) {
+		have_st = fstat(fd, &st) == 0;
+	}
 	if (!err)
 		err = inode->map ? mmfs_map_resync(fs, inode)
-				 : mmfs_map_ensure_fd(fs, inode, h->fd,
+				 : mmfs_map_ensure_fd(fs, inode, fd,
 						      have_st ? &st : NULL);
 	if (err) {
-		handle_close_locked(fs, inode);
+		handle_close_locked(fs, inode, h);
 		pthread_rwlock_unlock(&inode->lock);
 		return err;
 	}
@@ -173,36 +224,29 @@ void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
 	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
 	struct mmfs_handle *h;
-	int fd, err;
+	int err;
 
 	fi->flags &= ~MMFS_O_KILL_SUIDGID;
 	if (S_ISDIR(inode->type)) {
-		fuse_reply_err(req, EISDIR);
+		mmfs_reply_err(req, EISDIR);
 		return;
 	}
 	if (fs->access == MMFS_ACCESS_READ &&
 	    (is_writable(fi->flags) || (fi->flags & O_TRUNC))) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	fd = open_backing(fs, inode, backing_flags(fs, fi->flags));
-	if (fd < 0) {
-		fuse_reply_err(req, -fd);
+		mmfs_reply_err(req, EROFS);
 		return;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		close(fd);
-		fuse_reply_err(req, ENOMEM);
+		mmfs_reply_err(req, ENOMEM);
 		return;
 	}
-	h->fd = fd;
+	h->fd = -1;
 	h->flags = fi->flags;
-	err = handle_open(fs, inode, h, fi, kill);
+	err = handle_open(fs, inode, h, fi, kill, -1, 0, NULL);
 	if (err) {
-		close(fd);
 		free(h);
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 		return;
 	}
 	if (fuse_reply_open(req, fi) != 0) /* interrupted: nobody owns h */
@@ -234,14 +278,14 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mmfs_handle *h;
 	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
 	struct mmfs_creds c;
-	int fd, err, flags;
+	int fd = -1, access = 0, err, flags;
 	bool again;
 
 	fi->flags &= ~MMFS_O_KILL_SUIDGID;
 	if (fs->access != MMFS_ACCESS_WRITE) {
 		err = create_existing(fs, dir, name, fi, &e);
 		if (err) {
-			fuse_reply_err(req, -err);
+			mmfs_reply_err(req, -err);
 			return;
 		}
 		inode = mmfs_inode_of(fs, e.ino);
@@ -249,11 +293,11 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		    (fs->access == MMFS_ACCESS_READ &&
 		     (is_writable(fi->flags) || (fi->flags & O_TRUNC)))) {
 			mmfs_forget_one(fs, inode, 1);
-			fuse_reply_err(req,
+			mmfs_reply_err(req,
 				       S_ISDIR(inode->type) ? EISDIR : EROFS);
 			return;
 		}
-		fd = mmfs_reopen(inode, backing_flags(fs, fi->flags));
+		/* handle_open opens it, as for open */
 	} else {
 		/* O_NOFOLLOW: a symlink in the backing tree must not send the
 		 * creation outside it (the kernel resolves links itself). */
@@ -268,42 +312,41 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 				    (flags & ~O_ACCMODE) | O_RDWR, mode);
 			again = fd < 0 && narrower_may_work(-errno);
 		}
+		access = mmfs_fd_access(again ? flags : O_RDWR);
 		if (again)
 			fd = openat(dir->fd, name, flags, mode);
 		err = fd < 0 ? -errno : 0;
 		mmfs_creds_leave(fs, &c);
 		if (err) {
-			fuse_reply_err(req, -err);
+			mmfs_reply_err(req, -err);
 			return;
 		}
-		err = mmfs_do_lookup(fs, dir, name, &e);
+		/* a new inode takes fd as its own descriptor */
+		err = mmfs_do_lookup_open(fs, dir, name, &fd, access, &e);
 		if (err) {
-			close(fd);
-			fuse_reply_err(req, -err);
+			if (fd >= 0)
+				close(fd);
+			mmfs_reply_err(req, -err);
 			return;
 		}
 		inode = mmfs_inode_of(fs, e.ino);
 	}
-	if (fd < 0) {
-		mmfs_forget_one(fs, inode, 1);
-		fuse_reply_err(req, -fd);
-		return;
-	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		mmfs_forget_one(fs, inode, 1);
-		fuse_reply_err(req, ENOMEM);
+		mmfs_reply_err(req, ENOMEM);
 		return;
 	}
-	h->fd = fd;
+	h->fd = -1;
 	h->flags = fi->flags;
-	err = handle_open(fs, inode, h, fi, kill);
+	err = handle_open(fs, inode, h, fi, kill, fd, access,
+			  fs->access == MMFS_ACCESS_WRITE ? &e.attr : NULL);
 	if (err) {
-		close(fd);
 		free(h);
 		mmfs_forget_one(fs, inode, 1);
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 		return;
 	}
 	/* The entry may have changed size (O_TRUNC of an existing file). */
@@ -320,7 +363,7 @@ void mmfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 
 	handle_close(fs, mmfs_inode_of(fs, ino), handle_of(fi));
-	fuse_reply_err(req, 0);
+	mmfs_reply_err(req, 0);
 }
 
 void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
@@ -328,20 +371,20 @@ void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_handle *h = handle_of(fi);
-	int err = 0;
+	int err = 0, fd;
 
-	(void)ino;
 	if (fs->access == MMFS_ACCESS_COPY) { /* nothing reaches the file */
-		fuse_reply_err(req, 0);
+		mmfs_reply_err(req, 0);
 		return;
 	}
 	/* The map is a MAP_SHARED view of the file's page cache, whose
 	 * pages are marked dirty when first written through it: fsync(2)
 	 * alone writes them.  An msync first would be a second flush of
 	 * the device cache, twice the latency. */
-	if ((datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0)
+	fd = mmfs_handle_fd(mmfs_inode_of(fs, ino), h);
+	if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
 		err = -errno;
-	fuse_reply_err(req, -err);
+	mmfs_reply_err(req, -err);
 }
 
 /* Re-sync the map after a fault or an outside change (takes the lock). */
@@ -415,7 +458,7 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 
 	buf = malloc(size);
 	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+		mmfs_reply_err(req, ENOMEM);
 		return;
 	}
 	pthread_rwlock_rdlock(&inode->lock);
@@ -429,20 +472,25 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	if (got < 0)
 		got = 0;
 	if ((size_t)got < size && !priv) {
-		fd = (h->flags & O_ACCMODE) == O_WRONLY
-			     ? mmfs_reopen(inode, O_RDONLY)
-			     : h->fd;
-		r = fd < 0 ? fd
-			   : pread_all(fd, buf + got, size - (size_t)got,
-				       pos + (uint64_t)got);
-		if (fd >= 0 && fd != h->fd)
-			close(fd);
+		/* a write-only descriptor cannot read: open one that can */
+		fd = mmfs_handle_fd(inode, h);
+		r = pread_all(fd, buf + got, size - (size_t)got,
+			      pos + (uint64_t)got);
+		if (r == -EBADF) {
+			fd = mmfs_reopen(inode, O_RDONLY);
+			r = fd < 0 ? fd
+				   : pread_all(fd, buf + got,
+					       size - (size_t)got,
+					       pos + (uint64_t)got);
+			if (fd >= 0)
+				close(fd);
+		}
 		if (r > 0)
 			got += r;
 	}
 	/* The mapping's old last page reads whole, zeros past the file's
 	 * new end included: only the bytes the file still has count. */
-	if (!priv && fstat(h->fd, &st) == 0) {
+	if (!priv && fstatat(inode->fd, "", &st, AT_EMPTY_PATH) == 0) {
 		if ((uint64_t)st.st_size <= pos)
 			got = 0, eof = true;
 		else if ((uint64_t)got > (uint64_t)st.st_size - pos)
@@ -450,7 +498,7 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	}
 	resync(fs, inode);
 	if (got == 0 && size > 0 && !eof)
-		fuse_reply_err(req, r < 0 ? (int)-r : EIO);
+		mmfs_reply_err(req, r < 0 ? (int)-r : EIO);
 	else if (fuse_reply_buf(req, buf, (size_t)got) == 0)
 		mmfs_count(&fs->stats.bytes_read, (uint64_t)got);
 	free(buf);
@@ -467,7 +515,7 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int err;
 
 	if (off < 0) {
-		fuse_reply_err(req, EINVAL);
+		mmfs_reply_err(req, EINVAL);
 		return;
 	}
 	pthread_rwlock_rdlock(&inode->lock);
@@ -718,14 +766,16 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
 	ssize_t n, more;
 
+	int fd = mmfs_handle_fd(inode, handle_of(fi));
+
 	if (fi->flags & MMFS_O_KILL_SUIDGID)
-		mmfs_kill_suidgid(fs, inode, handle_of(fi)->fd);
-	n = file_write(fs, inode, handle_of(fi)->fd, buf, size, off);
+		mmfs_kill_suidgid(fs, inode, fd);
+	n = file_write(fs, inode, fd, buf, size, off);
 	/* The kernel ignores the count of a write-back (a mapped write):
 	 * a short one would lose the rest silently.  Finish it, or fail it
 	 * with the error that stopped it so that msync/fsync report it. */
 	while (fi->writepage && n > 0 && (size_t)n < size) {
-		more = file_write(fs, inode, handle_of(fi)->fd, buf + n,
+		more = file_write(fs, inode, fd, buf + n,
 				  size - (size_t)n, off + n);
 		if (more <= 0) {
 			n = more < 0 ? more : -EIO;
@@ -734,7 +784,7 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		n += more;
 	}
 	if (n < 0) {
-		fuse_reply_err(req, (int)-n);
+		mmfs_reply_err(req, (int)-n);
 		return;
 	}
 	mmfs_count(&fs->stats.bytes_written, (uint64_t)n);
@@ -762,11 +812,11 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	int err = 0;
 
 	if (fs->access == MMFS_ACCESS_READ) {
-		fuse_reply_err(req, EROFS);
+		mmfs_reply_err(req, EROFS);
 		return;
 	}
 	if (offset < 0 || length <= 0 || INT64_MAX - offset < length) {
-		fuse_reply_err(req, offset < 0 || length <= 0 ? EINVAL : EFBIG);
+		mmfs_reply_err(req, offset < 0 || length <= 0 ? EINVAL : EFBIG);
 		return;
 	}
 	end = (uint64_t)offset + (uint64_t)length;
@@ -784,12 +834,13 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		}
 	} else {
 		/* The backing file does the work, the map follows its size. */
-		if (fallocate(handle_of(fi)->fd, mode, offset, length) < 0)
+		if (fallocate(mmfs_handle_fd(inode, handle_of(fi)), mode,
+			      offset, length) < 0)
 			err = -errno;
 		mmfs_map_resync(fs, inode);
 	}
 	pthread_rwlock_unlock(&inode->lock);
-	fuse_reply_err(req, -err);
+	mmfs_reply_err(req, -err);
 }
 
 /* Read up to n bytes at pos out of the mapping (takes the lock). */
@@ -822,11 +873,11 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 
 	(void)fi_in;
 	if (fs->access == MMFS_ACCESS_READ) {
-		fuse_reply_err(req, EROFS);
+		mmfs_reply_err(req, EROFS);
 		return;
 	}
 	if (flags != 0 || off_in < 0 || off_out < 0) {
-		fuse_reply_err(req, EINVAL);
+		mmfs_reply_err(req, EINVAL);
 		return;
 	}
 	if (len > COPY_RANGE_MAX)
@@ -834,7 +885,7 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	chunk = len < MMFS_MAX_IO ? len : MMFS_MAX_IO;
 	buf = malloc(chunk ? chunk : 1);
 	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+		mmfs_reply_err(req, ENOMEM);
 		return;
 	}
 	while (total < len) {
@@ -846,7 +897,8 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 				w = -EIO;
 			break;
 		}
-		w = file_write(fs, out, handle_of(fi_out)->fd, buf, (size_t)got,
+		w = file_write(fs, out, mmfs_handle_fd(out, handle_of(fi_out)),
+			       buf, (size_t)got,
 			       off_out + (off_t)total);
 		if (w <= 0)
 			break;
@@ -858,7 +910,7 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	}
 	free(buf);
 	if (total == 0 && w < 0)
-		fuse_reply_err(req, (int)-w);
+		mmfs_reply_err(req, (int)-w);
 	else
 		fuse_reply_write(req, total);
 }

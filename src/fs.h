@@ -6,6 +6,7 @@
 #define FUSE_USE_VERSION 312
 
 #include <dirent.h>
+#include <errno.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,8 +52,11 @@ enum mmfs_cache_mode {
  * or changes the fields below it, holds lock exclusive.
  */
 struct mmfs_inode {
-	/* Immutable after creation. */
-	int fd;	   /* O_PATH descriptor of the backing object */
+	/* Immutable after creation.  fd's number never changes, and always
+	 * names the backing object; while a regular file is open, the number
+	 * holds an open description of it instead of an O_PATH one, which
+	 * the handles and the map share (see fd_access). */
+	int fd;
 	dev_t dev; /* table key, with ino */
 	ino_t ino;
 	mode_t type; /* S_IFMT bits */
@@ -67,6 +71,8 @@ struct mmfs_inode {
 
 	/* Protected by lock. */
 	pthread_rwlock_t lock;
+	unsigned char fd_access; /* MMFS_FD_READ | MMFS_FD_WRITE of fd's
+				  * description; 0: O_PATH */
 	struct mmfs_map *map; /* NULL when unmapped (empty file, or closed) */
 	unsigned char *base;  /* address of the map's first byte */
 	size_t maplen;	      /* the map's length as last recorded */
@@ -79,11 +85,30 @@ struct mmfs_inode {
 	off_t cache_size;
 };
 
+/* What an inode's descriptor may do (struct mmfs_inode, fd_access). */
+#define MMFS_FD_READ 0x1
+#define MMFS_FD_WRITE 0x2
+
 /* An open regular file. */
 struct mmfs_handle {
-	int fd;	   /* the backing file, opened as the client asked */
+	int fd;	   /* a descriptor of its own, or -1: it uses the inode's */
 	int flags; /* the client's open flags */
 };
+
+/* Every error reply: EMFILE from the daemon's own syscalls means that the
+ * daemon, not the client, ran out of descriptors; the client is told
+ * ENFILE, a limit outside itself, as when a map cannot be made. */
+static inline int mmfs_reply_err(fuse_req_t req, int err)
+{
+	return fuse_reply_err(req, err == EMFILE ? ENFILE : err);
+}
+
+/* The descriptor of the backing file that serves handle h of inode. */
+static inline int mmfs_handle_fd(const struct mmfs_inode *inode,
+				 const struct mmfs_handle *h)
+{
+	return h->fd >= 0 ? h->fd : inode->fd;
+}
 
 /* An open directory. */
 struct mmfs_dirh {
@@ -141,11 +166,19 @@ struct mmfs_inode *mmfs_inode_of(struct mmfs_fs *fs, fuse_ino_t ino);
 fuse_ino_t mmfs_ino_of(struct mmfs_fs *fs, struct mmfs_inode *inode);
 int mmfs_do_lookup(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		   const char *name, struct fuse_entry_param *e);
+int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
+			const char *name, int *fdp, int access,
+			struct fuse_entry_param *e);
 void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n);
 void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode);
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st);
+void mmfs_procdir_open(void);
 int mmfs_reopen(struct mmfs_inode *inode, int flags);
+int mmfs_fd_access(int flags);
+bool mmfs_fd_serves(const struct mmfs_inode *inode, int access);
+int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access);
+void mmfs_fd_detach(struct mmfs_inode *inode);
 void mmfs_kill_suidgid(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd);
 const char *mmfs_procpath(int fd, char *buf, size_t len);
 

@@ -29,16 +29,95 @@ const char *mmfs_procpath(int fd, char *buf, size_t len)
 	return buf;
 }
 
+/* The daemon's /proc/self/fd, or -1: reopening by a name in it spares
+ * the walk through /proc and self (about a fifth of the cost). */
+static int proc_fd_dir = -1;
+
+void mmfs_procdir_open(void)
+{
+	if (proc_fd_dir < 0)
+		proc_fd_dir = open("/proc/self/fd",
+				   O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* open(2) the object behind our descriptor fd again, by /proc. */
+static int open_proc(int fd, int flags)
+{
+	char name[64];
+
+	if (proc_fd_dir >= 0) {
+		snprintf(name, sizeof(name), "%d", fd);
+		return openat(proc_fd_dir, name, flags);
+	}
+	return open(mmfs_procpath(fd, name, sizeof(name)), flags);
+}
+
 /* Open the backing object again with real access (the inode holds only an
- * O_PATH descriptor).  Returns the new fd or -errno. */
+ * O_PATH descriptor, or one with other access).  Returns the new fd or
+ * -errno. */
 int mmfs_reopen(struct mmfs_inode *inode, int flags)
 {
-	char path[64];
 	int fd;
 
-	fd = open(mmfs_procpath(inode->fd, path, sizeof(path)),
-		  (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC);
+	fd = open_proc(inode->fd,
+		       (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+/* MMFS_FD_READ/WRITE for the access mode of open(2) flags. */
+int mmfs_fd_access(int flags)
+{
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY:
+		return MMFS_FD_READ;
+	case O_WRONLY:
+		return MMFS_FD_WRITE;
+	default:
+		return MMFS_FD_READ | MMFS_FD_WRITE;
+	}
+}
+
+/* May inode->fd, as it is now, do access (MMFS_FD_*, lock held)? */
+bool mmfs_fd_serves(const struct mmfs_inode *inode, int access)
+{
+	return inode->fd_access != 0 &&
+	       (inode->fd_access & access) == access;
+}
+
+/*
+ * One descriptor per open file: make inode->fd's number hold fd's open
+ * description, which may do access (lock exclusive).  The number stays
+ * the same and names the same file before and after, so the threads that
+ * use it without the lock (stat, xattrs, /proc paths) are not disturbed.
+ * Consumes fd on success; returns -errno, fd still the caller's, if not.
+ */
+int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access)
+{
+	if (dup3(fd, inode->fd, O_CLOEXEC) < 0)
+		return -errno;
+	close(fd);
+	inode->fd_access = (unsigned char)access;
+	return 0;
+}
+
+/*
+ * The last handle is gone and the map closed (lock exclusive): put an
+ * O_PATH description back, so that a closed file is not held open for
+ * writing (execve(2) of it would fail with ETXTBSY).  If no descriptor is
+ * free for that, the open one stays until the next open or the forget.
+ */
+void mmfs_fd_detach(struct mmfs_inode *inode)
+{
+	int fd;
+
+	if (inode->fd_access == 0)
+		return;
+	fd = open_proc(inode->fd, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (dup3(fd, inode->fd, O_CLOEXEC) >= 0)
+		inode->fd_access = 0;
+	close(fd);
 }
 
 /*
@@ -261,23 +340,46 @@ int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 int mmfs_do_lookup(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		   const char *name, struct fuse_entry_param *e)
 {
+	int fd = -1;
+
+	return mmfs_do_lookup_open(fs, parent, name, &fd, 0, e);
+}
+
+/*
+ * mmfs_do_lookup, with *fdp a descriptor of the file just opened by that
+ * name (by create, with access access), or -1.  A new inode takes the
+ * descriptor as its own (*fdp becomes -1): create then needs neither an
+ * O_PATH open nor a swap.  Otherwise *fdp stays the caller's.
+ */
+int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
+			const char *name, int *fdp, int access,
+			struct fuse_entry_param *e)
+{
 	struct mmfs_inode *inode, *fresh;
 	struct stat st;
-	int fd, err;
+	int fd = *fdp, err;
 
 	memset(e, 0, sizeof(*e));
-	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0)
+			return -errno;
+	} else {
+		access = 0;
+		fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) <
+		    0) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
 	}
 	/* Allocated before taking the table lock, dropped if not needed. */
 	fresh = calloc(1, sizeof(*fresh));
 	if (!fresh) {
-		close(fd);
+		if (fd != *fdp)
+			close(fd);
 		return -ENOMEM;
 	}
 
@@ -289,6 +391,9 @@ int mmfs_do_lookup(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		inode = fresh;
 		fresh = NULL;
 		inode->fd = fd;
+		inode->fd_access = (unsigned char)access;
+		if (fd == *fdp)
+			*fdp = -1;
 		fd = -1;
 		inode->dev = st.st_dev;
 		inode->ino = st.st_ino;
@@ -299,7 +404,7 @@ int mmfs_do_lookup(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	}
 	pthread_mutex_unlock(&fs->table_lock);
 	free(fresh);
-	if (fd >= 0)
+	if (fd >= 0 && fd != *fdp)
 		close(fd);
 
 	if (fs->access == MMFS_ACCESS_COPY && S_ISREG(st.st_mode)) {
@@ -469,9 +574,12 @@ int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep)
 
 /*
  * Map fd, a descriptor of the backing file open with the access the map
- * needs (lock exclusive, inode not mapped).  The engine keeps a duplicate
- * of fd; the caller still owns fd.  An empty file stays unmapped.  known:
- * fd's attributes if the caller has just taken them, or NULL.
+ * needs (lock exclusive, inode not mapped).  The caller still owns fd.
+ * The engine keeps a duplicate of it, except of inode->fd, which stays
+ * open while the map does: the map is closed with the last handle, before
+ * the number goes back to O_PATH (but a copy mount's private map may stay,
+ * so it has its own).  An empty file stays unmapped.  known: fd's
+ * attributes if the caller has just taken them, or NULL.
  */
 static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		  int access, bool ro, const struct stat *known)
@@ -487,7 +595,10 @@ static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if (st.st_size == 0)
 		return 0; /* empty files stay unmapped until they grow */
 	err = mmfs_open(&map, fd, 0, MAP_SHARED, PROT_READ | PROT_WRITE, access,
-			0, 0);
+			0,
+			fd == inode->fd && fs->access != MMFS_ACCESS_COPY
+				? MMFS_OPEN_BORROWFD
+				: 0);
 	if (err == -EINVAL && fstat(fd, &st) == 0 && st.st_size == 0)
 		return 0; /* emptied under us */
 	if (err < 0) {
@@ -510,24 +621,32 @@ static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
 	int fd, access = fs->access, err;
-	bool ro = false;
+	bool ro = false, have;
 	struct stat st;
 
 	if (inode->map || inode->priv || !S_ISREG(inode->type))
 		return 0;
 	/* An empty file stays unmapped: find out before opening it again
 	 * (a new file, in create, is the common case). */
-	if (fstatat(inode->fd, "", &st, AT_EMPTY_PATH) == 0 && st.st_size == 0)
+	have = fstatat(inode->fd, "", &st, AT_EMPTY_PATH) == 0;
+	if (have && st.st_size == 0)
 		return 0;
+	/* The inode's own descriptor, when open with the access needed. */
 	if (access == MMFS_ACCESS_WRITE) {
+		if (mmfs_fd_serves(inode, MMFS_FD_READ | MMFS_FD_WRITE))
+			return map_fd(fs, inode, inode->fd, access, false,
+				      have ? &st : NULL);
 		fd = mmfs_reopen(inode, O_RDWR);
 		if (fd == -EACCES || fd == -EROFS || fd == -ETXTBSY ||
 		    fd == -EPERM) {
-			fd = mmfs_reopen(inode, O_RDONLY);
 			access = MMFS_ACCESS_READ;
 			ro = true;
 		}
-	} else {
+	}
+	if (access != MMFS_ACCESS_WRITE) {
+		if (mmfs_fd_serves(inode, MMFS_FD_READ))
+			return map_fd(fs, inode, inode->fd, access, ro,
+				      have ? &st : NULL);
 		fd = mmfs_reopen(inode, O_RDONLY);
 	}
 	if (fd < 0)
@@ -547,7 +666,7 @@ int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		       const struct stat *known)
 {
 	struct stat st;
-	int mode;
+	int mode, access;
 
 	if (inode->map || inode->priv || !S_ISREG(inode->type))
 		return 0;
@@ -559,11 +678,14 @@ int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		return mmfs_map_ensure(fs, inode);
 	if (st.st_size == 0)
 		return 0;
-	mode = fcntl(fd, F_GETFL);
-	if (mode >= 0 &&
-	    ((mode & O_ACCMODE) == O_RDWR ||
-	     (fs->access != MMFS_ACCESS_WRITE &&
-	      (mode & O_ACCMODE) == O_RDONLY)))
+	if (fd == inode->fd) {
+		access = inode->fd_access;
+	} else {
+		mode = fcntl(fd, F_GETFL);
+		access = mode < 0 ? 0 : mmfs_fd_access(mode);
+	}
+	if (access == (MMFS_FD_READ | MMFS_FD_WRITE) ||
+	    (fs->access != MMFS_ACCESS_WRITE && access == MMFS_FD_READ))
 		return map_fd(fs, inode, fd, fs->access, false, &st);
 	return mmfs_map_ensure(fs, inode);
 }

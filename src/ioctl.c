@@ -57,7 +57,7 @@ static int payload_sizes(unsigned int cmd, size_t *in, size_t *out)
 static void reply_status(fuse_req_t req, int err)
 {
 	if (err)
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 	else
 		fuse_reply_ioctl(req, 0, NULL, 0);
 }
@@ -133,7 +133,7 @@ static void do_info(fuse_req_t req, struct mmfs_fs *fs,
 	info.anonymous = fs->anon || inode->priv_anon;
 	pthread_rwlock_unlock(&inode->lock);
 	if (err < 0) {
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 		return;
 	}
 	info.file_size = size;
@@ -150,7 +150,7 @@ static void do_find(fuse_req_t req, struct mmfs_fs *fs,
 
 	memcpy(&f, in_buf, sizeof(f));
 	if (f.needle_len > MMAPFS_NEEDLE_MAX || f.flags != 0) {
-		fuse_reply_err(req, EINVAL);
+		mmfs_reply_err(req, EINVAL);
 		return;
 	}
 	pthread_rwlock_rdlock(&inode->lock);
@@ -166,7 +166,7 @@ static void do_find(fuse_req_t req, struct mmfs_fs *fs,
 	if (err == -EIO)
 		after_fault(fs, inode);
 	if (err < 0) {
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 		return;
 	}
 	f.result = result;
@@ -217,7 +217,7 @@ static void do_flush(fuse_req_t req, struct mmfs_fs *fs,
 
 	memcpy(&fl, in_buf, sizeof(fl));
 	if (fl.flags & ~(uint32_t)MMAPFS_ARG_DEFAULT_SIZE) {
-		fuse_reply_err(req, EINVAL);
+		mmfs_reply_err(req, EINVAL);
 		return;
 	}
 	pthread_rwlock_rdlock(&inode->lock);
@@ -265,12 +265,12 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 
 	memcpy(&m, in_buf, sizeof(m));
 	if (m.flags & ~(uint32_t)MMAPFS_ARG_DEFAULT_LENGTH) {
-		fuse_reply_err(req, EINVAL);
+		mmfs_reply_err(req, EINVAL);
 		return;
 	}
 	err = advice_allowed(m.advice);
 	if (err) {
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 		return;
 	}
 	pthread_rwlock_rdlock(&inode->lock);
@@ -348,7 +348,7 @@ static void run_ioctl(fuse_req_t req, struct mmfs_fs *fs, fuse_ino_t ino,
 		do_madvise(req, fs, inode, in_buf);
 		break;
 	default:
-		fuse_reply_err(req, ENOTTY);
+		mmfs_reply_err(req, ENOTTY);
 		break;
 	}
 }
@@ -484,7 +484,7 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 
 	(void)arg;
 	if (flags & FUSE_IOCTL_COMPAT) {
-		fuse_reply_err(req, ENOSYS);
+		mmfs_reply_err(req, ENOSYS);
 		return;
 	}
 	err = payload_sizes(cmd, &need_in, &need_out);
@@ -492,7 +492,7 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 			 (need_in && !in_buf)))
 		err = -EINVAL;
 	if (err) {
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 		return;
 	}
 	if (cmd == MMAPFS_IOC_STATS) {
@@ -500,20 +500,20 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		return;
 	}
 	if (!S_ISREG(inode->type)) {
-		fuse_reply_err(req, ENOTTY);
+		mmfs_reply_err(req, ENOTTY);
 		return;
 	}
 	/* EACCES, as for a move on an ACCESS_READ map */
 	if (changes_bytes(fs, cmd, in_buf) &&
 	    (((struct mmfs_handle *)(uintptr_t)fi->fh)->flags & O_ACCMODE) ==
 		    O_RDONLY) {
-		fuse_reply_err(req, EACCES);
+		mmfs_reply_err(req, EACCES);
 		return;
 	}
 	if (fs->ioctl_running && drops_pages(fs, cmd, in_buf)) {
 		err = queue_ioctl(req, fs, ino, cmd, in_buf, need_in);
 		if (err)
-			fuse_reply_err(req, -err);
+			mmfs_reply_err(req, -err);
 		return;
 	}
 	run_ioctl(req, fs, ino, cmd, in_buf);

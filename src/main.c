@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/fuse.h>
 #include <fcntl.h>
@@ -771,11 +772,23 @@ static unsigned int default_max_threads(void)
 	return n < 2 ? 2 : n > 10 ? 10 : (unsigned int)n;
 }
 
+/*
+ * glibc loads the unwinder (libgcc_s) at the first pthread_cancel, which
+ * libfuse's loop calls when the mount ends.  If every descriptor is in
+ * use by then (clients held files open up to our limit), that load fails
+ * and glibc aborts the daemon.  Load it now, while descriptors are free;
+ * a failure here only leaves things as they were.
+ */
+static void load_unwinder(void)
+{
+	(void)dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE);
+}
+
 static void raise_nofile(void)
 {
 	struct rlimit rl;
 
-	/* every inode holds a descriptor, every map and handle one more */
+	/* every inode holds a descriptor (an open file no more than that) */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -841,6 +854,7 @@ int main(int argc, char *argv[])
 						    : 1.0;
 	fs.as_root = geteuid() == 0;
 	raise_nofile();
+	load_unwinder();
 	umask(0); /* the kernel already applied the caller's umask */
 	fuse_set_log_func(fuse_log_func);
 
@@ -885,7 +899,9 @@ int main(int argc, char *argv[])
 			anon_rename(&ad);
 	}
 
-	/* after the fork of fuse_daemonize, which threads do not survive */
+	/* after the fork of fuse_daemonize, which threads do not survive
+	 * and which changes what /proc/self is */
+	mmfs_procdir_open();
 	err = mmfs_ioctl_start(&fs);
 	if (err < 0)
 		mmfs_log(FUSE_LOG_WARNING, "no ioctl thread (%s): ioctls "

@@ -70,7 +70,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int err;
 
 	if (strlen(name) > NAME_MAX) {
-		fuse_reply_err(req, ENAMETOOLONG);
+		mmfs_reply_err(req, ENAMETOOLONG);
 		return;
 	}
 	err = mmfs_do_lookup(fs, mmfs_inode_of(fs, parent), name, &e);
@@ -81,7 +81,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		e.entry_timeout = fs->timeout;
 		fuse_reply_entry(req, &e);
 	} else if (err) {
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 	} else if (fuse_reply_entry(req, &e) != 0) {
 		mmfs_forget_one(fs, mmfs_inode_of(fs, e.ino), 1);
 	}
@@ -114,7 +114,7 @@ static void reply_attr(fuse_req_t req, struct mmfs_fs *fs,
 	int err = mmfs_getattr_inode(fs, inode, &st);
 
 	if (err)
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 	else
 		fuse_reply_attr(req, &st, fs->timeout);
 }
@@ -161,13 +161,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 	if (fs->access == MMFS_ACCESS_READ ||
 	    (fs->access == MMFS_ACCESS_COPY && (valid & meta))) {
-		fuse_reply_err(req, EROFS);
+		mmfs_reply_err(req, EROFS);
 		return;
 	}
 	/* fi may be a directory's handle: only files carry a descriptor */
 	if (fi && S_ISREG(inode->type)) {
 		h = (struct mmfs_handle *)(uintptr_t)fi->fh;
-		fd = h->fd;
+		fd = mmfs_handle_fd(inode, h);
 	}
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (fd >= 0)
@@ -209,7 +209,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			fd = -1; /* ftruncate needs a writable descriptor */
 		err = mmfs_truncate(fs, inode, fd, (uint64_t)attr->st_size);
 		if (h)
-			fd = h->fd;
+			fd = mmfs_handle_fd(inode, h);
 		if (err)
 			goto out;
 	}
@@ -232,7 +232,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	}
 out:
 	if (err)
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 	else
 		reply_attr(req, fs, inode);
 }
@@ -246,11 +246,11 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 
 	n = readlinkat(inode->fd, "", buf, sizeof(buf));
 	if (n < 0) {
-		fuse_reply_err(req, errno);
+		mmfs_reply_err(req, errno);
 		return;
 	}
 	if ((size_t)n >= sizeof(buf)) {
-		fuse_reply_err(req, ENAMETOOLONG);
+		mmfs_reply_err(req, ENAMETOOLONG);
 		return;
 	}
 	buf[n] = '\0';
@@ -266,7 +266,7 @@ static void reply_created(fuse_req_t req, struct mmfs_fs *fs,
 	if (!err)
 		err = mmfs_do_lookup(fs, dir, name, &e);
 	if (err)
-		fuse_reply_err(req, -err);
+		mmfs_reply_err(req, -err);
 	else if (fuse_reply_entry(req, &e) != 0)
 		mmfs_forget_one(fs, mmfs_inode_of(fs, e.ino), 1);
 }
@@ -276,7 +276,7 @@ static bool refuse_change(fuse_req_t req, struct mmfs_fs *fs)
 {
 	if (fs->access == MMFS_ACCESS_WRITE)
 		return false;
-	fuse_reply_err(req, EROFS);
+	mmfs_reply_err(req, EROFS);
 	return true;
 }
 
@@ -360,7 +360,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (refuse_change(req, fs))
 		return;
-	fuse_reply_err(req, unlinkat(dir->fd, name, 0) < 0 ? errno : 0);
+	mmfs_reply_err(req, unlinkat(dir->fd, name, 0) < 0 ? errno : 0);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -370,7 +370,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (refuse_change(req, fs))
 		return;
-	fuse_reply_err(req,
+	mmfs_reply_err(req,
 		       unlinkat(dir->fd, name, AT_REMOVEDIR) < 0 ? errno : 0);
 }
 
@@ -386,14 +386,14 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (refuse_change(req, fs))
 		return;
 	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
-		fuse_reply_err(req, EINVAL);
+		mmfs_reply_err(req, EINVAL);
 		return;
 	}
 	if (flags)
 		err = renameat2(dir->fd, name, ndir->fd, newname, flags);
 	else
 		err = renameat(dir->fd, name, ndir->fd, newname);
-	fuse_reply_err(req, err < 0 ? errno : 0);
+	mmfs_reply_err(req, err < 0 ? errno : 0);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -406,14 +406,14 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		fuse_reply_err(req, ENOMEM);
+		mmfs_reply_err(req, ENOMEM);
 		return;
 	}
 	fd = openat(inode->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
 		free(d);
-		fuse_reply_err(req, err);
+		mmfs_reply_err(req, err);
 		return;
 	}
 	d->dp = fdopendir(fd);
@@ -421,7 +421,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		err = errno;
 		close(fd);
 		free(d);
-		fuse_reply_err(req, err);
+		mmfs_reply_err(req, err);
 		return;
 	}
 	fi->fh = (uintptr_t)d;
@@ -454,7 +454,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 
 	buf = malloc(size ? size : 1);
 	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
+		mmfs_reply_err(req, ENOMEM);
 		return;
 	}
 	p = buf;
@@ -509,7 +509,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	}
 	/* an error after some entries: return those, the next call sees it */
 	if (err && rem == size)
-		fuse_reply_err(req, err);
+		mmfs_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, size - rem);
 	free(buf);
@@ -536,7 +536,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 	mmfs_req_fs(req);
 	closedir(d->dp);
 	free(d);
-	fuse_reply_err(req, 0);
+	mmfs_reply_err(req, 0);
 }
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
@@ -548,7 +548,7 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	(void)ino;
 	mmfs_req_fs(req);
 	err = datasync ? fdatasync(fd) : fsync(fd);
-	fuse_reply_err(req, err < 0 ? errno : 0);
+	mmfs_reply_err(req, err < 0 ? errno : 0);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -557,7 +557,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs st;
 
 	if (fstatvfs(mmfs_inode_of(fs, ino)->fd, &st) < 0)
-		fuse_reply_err(req, errno);
+		mmfs_reply_err(req, errno);
 	else
 		fuse_reply_statfs(req, &st);
 }
@@ -576,20 +576,20 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	ssize_t n;
 
 	if (S_ISLNK(inode->type)) {
-		fuse_reply_err(req, ENODATA);
+		mmfs_reply_err(req, ENODATA);
 		return;
 	}
 	mmfs_procpath(inode->fd, path, sizeof(path));
 	if (size) {
 		buf = malloc(size);
 		if (!buf) {
-			fuse_reply_err(req, ENOMEM);
+			mmfs_reply_err(req, ENOMEM);
 			return;
 		}
 	}
 	n = getxattr(path, name, buf, size);
 	if (n < 0)
-		fuse_reply_err(req, errno);
+		mmfs_reply_err(req, errno);
 	else if (size)
 		fuse_reply_buf(req, buf, (size_t)n);
 	else
@@ -615,13 +615,13 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	if (size) {
 		buf = malloc(size);
 		if (!buf) {
-			fuse_reply_err(req, ENOMEM);
+			mmfs_reply_err(req, ENOMEM);
 			return;
 		}
 	}
 	n = listxattr(path, buf, size);
 	if (n < 0)
-		fuse_reply_err(req, errno);
+		mmfs_reply_err(req, errno);
 	else if (size)
 		fuse_reply_buf(req, buf, (size_t)n);
 	else
@@ -639,11 +639,11 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (refuse_change(req, fs))
 		return;
 	if (S_ISLNK(inode->type)) {
-		fuse_reply_err(req, EPERM);
+		mmfs_reply_err(req, EPERM);
 		return;
 	}
 	mmfs_procpath(inode->fd, path, sizeof(path));
-	fuse_reply_err(req, setxattr(path, name, value, size, flags) < 0 ? errno
+	mmfs_reply_err(req, setxattr(path, name, value, size, flags) < 0 ? errno
 									 : 0);
 }
 
@@ -656,11 +656,11 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	if (refuse_change(req, fs))
 		return;
 	if (S_ISLNK(inode->type)) {
-		fuse_reply_err(req, EPERM);
+		mmfs_reply_err(req, EPERM);
 		return;
 	}
 	mmfs_procpath(inode->fd, path, sizeof(path));
-	fuse_reply_err(req, removexattr(path, name) < 0 ? errno : 0);
+	mmfs_reply_err(req, removexattr(path, name) < 0 ? errno : 0);
 }
 
 /* access(2), checked as the caller (the daemon may be root). */
@@ -674,7 +674,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	if ((mask & W_OK) &&
 	    (fs->access == MMFS_ACCESS_READ ||
 	     (fs->access == MMFS_ACCESS_COPY && !S_ISREG(inode->type)))) {
-		fuse_reply_err(req, EROFS);
+		mmfs_reply_err(req, EROFS);
 		return;
 	}
 	mmfs_creds_enter(fs, req, &c);
@@ -682,7 +682,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		      ? errno
 		      : 0;
 	mmfs_creds_leave(fs, &c);
-	fuse_reply_err(req, err);
+	mmfs_reply_err(req, err);
 }
 
 /* SEEK_DATA / SEEK_HOLE: the backing file knows (its page cache is the
@@ -698,7 +698,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	off_t r;
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
-		fuse_reply_err(req, EINVAL);
+		mmfs_reply_err(req, EINVAL);
 		return;
 	}
 	pthread_rwlock_rdlock(&inode->lock);
@@ -707,15 +707,15 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	pthread_rwlock_unlock(&inode->lock);
 	if (priv) {
 		if (off < 0 || (uint64_t)off >= size)
-			fuse_reply_err(req, ENXIO);
+			mmfs_reply_err(req, ENXIO);
 		else
 			fuse_reply_lseek(
 				req, whence == SEEK_DATA ? off : (off_t)size);
 		return;
 	}
-	r = lseek(h->fd, off, whence);
+	r = lseek(mmfs_handle_fd(inode, h), off, whence);
 	if (r < 0)
-		fuse_reply_err(req, errno);
+		mmfs_reply_err(req, errno);
 	else
 		fuse_reply_lseek(req, r);
 }

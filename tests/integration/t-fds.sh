@@ -1,0 +1,160 @@
+#!/bin/bash
+# tests/integration/t-fds.sh - an open file costs the daemon one descriptor:
+# the inode's own number, which holds an open description while handles
+# exist (shared by them and by the map) and an O_PATH one again after the
+# last close.  The daemon runs with a hard limit of 400 descriptors, and a
+# client holds 300 files open through the mount at once, with every byte
+# checked (at two or three descriptors per file, as the handles and maps
+# once took, the opens failed after some 130-200 files).
+# After the close no backing file is held open for writing (execve of it
+# works), and a client that goes past the limit gets ENFILE, not a dead
+# daemon, which serves again once the files are removed, and unmounts
+# cleanly with every descriptor in use.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+
+# The daemon raises its soft limit to the hard one: lower the hard one.
+real_daemon=$MMAPFS
+cat >"$T/mmapfs-400" <<EOF
+#!/bin/bash
+ulimit -n 400 && exec "$real_daemon" "\$@"
+EOF
+chmod +x "$T/mmapfs-400"
+MMAPFS=$T/mmapfs-400
+mmfs_mount
+
+# fds.py MNT PID: 300 files made, then all held open at once
+cat >"$T/fds.py" <<'EOF'
+import errno, os, sys
+mnt, pid = sys.argv[1], sys.argv[2]
+N = 300
+def content(i):
+    return (b"file-%d;" % i) * (1 + i % 700)   # 7 bytes to 7 KiB
+def daemon_fds():
+    return len(os.listdir("/proc/%s/fd" % pid))
+for i in range(N):
+    with open(os.path.join(mnt, "f%d" % i), "wb") as f:
+        f.write(content(i))
+closed = daemon_fds()
+modes = [os.O_RDONLY, os.O_RDWR, os.O_WRONLY]
+fds = [os.open(os.path.join(mnt, "f%d" % i), modes[i % 3]) for i in range(N)]
+held = daemon_fds()
+assert held == closed, "daemon fds: %d with the files closed, %d open" % (
+    closed, held)
+# a second and third handle of a file share its descriptor too
+more = [os.open(os.path.join(mnt, "f%d" % i), m)
+        for i in range(20) for m in (os.O_RDONLY, os.O_WRONLY)]
+assert daemon_fds() == closed, "second handles took descriptors"
+for i, fd in enumerate(fds):
+    want = content(i)
+    if modes[i % 3] != os.O_WRONLY:
+        got = os.pread(fd, len(want) + 10, 0)
+        assert got == want, "f%d: read %r" % (i, got[:40])
+    if modes[i % 3] != os.O_RDONLY:
+        os.pwrite(fd, b"W%03d" % i, 1)
+for fd in fds + more:
+    os.close(fd)
+for i in range(N):
+    with open(os.path.join(mnt, "f%d" % i), "rb") as f:
+        got = f.read()
+    want = content(i)
+    if modes[i % 3] != os.O_RDONLY:
+        want = want[:1] + b"W%03d" % i + want[5:]
+    assert got == want, "f%d after close: %r" % (i, got[:40])
+print(closed, held)
+EOF
+out=$(py "$M" "$MMFS_PID" <"$T/fds.py") ||
+	fail "300 files open at once through a daemon limited to 400 fds"
+ok "300 files open at once, daemon descriptors unchanged ($out)"
+
+# After the last close every backing file is back to O_PATH in the daemon.
+cat >"$T/opath.py" <<'EOF'
+import os, sys
+pid, back = sys.argv[1], os.path.realpath(sys.argv[2])
+O_PATH = 0o10000000
+bad = []
+n = 0
+for fd in os.listdir("/proc/%s/fd" % pid):
+    try:
+        target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+    except OSError:
+        continue
+    if not target.startswith(back + "/f"):
+        continue
+    n += 1
+    with open("/proc/%s/fdinfo/%s" % (pid, fd)) as f:
+        flags = int(f.read().split("flags:")[1].split()[0], 8)
+    if not flags & O_PATH:
+        bad.append("%s: %s flags %o" % (fd, target, flags))
+assert n >= 300, "only %d descriptors of backing files" % n
+assert not bad, "still open after close: " + "; ".join(bad[:5])
+EOF
+# (release is asynchronous: wait for the last ones)
+wait_until 10 py "$MMFS_PID" "$B" <"$T/opath.py" 2>/dev/null ||
+	fail "closed files still open in the daemon:" \
+		"$(py "$MMFS_PID" "$B" <"$T/opath.py" 2>&1 | tail -n 1)"
+ok "closed files are O_PATH again in the daemon"
+
+# execve of a backing file: refused while it is open for writing through
+# the mount (as natively: ETXTBSY), fine once it is closed.
+printf '#!/bin/sh\necho ran\n' >"$M/script"
+chmod +x "$M/script"
+exec {w}>>"$M/script"
+assert_fails_with "Text file busy" "$B/script"
+exec {w}>&-
+wait_until 10 "$B/script" >/dev/null 2>&1 ||
+	fail "backing script: $("$B/script" 2>&1)"
+assert_eq ran "$("$B/script")" "backing script runs after the close"
+
+# Past the limit: ENFILE for the client (its own limit is not the one it
+# reached), and the daemon lives on.
+# over.py MNT PREFIX: create PREFIX0... and hold them open until ENFILE
+cat >"$T/over.py" <<'EOF'
+import errno, os, sys
+mnt, prefix = sys.argv[1], sys.argv[2]
+fds = []
+err = None
+for i in range(600):
+    try:
+        fds.append(os.open(os.path.join(mnt, "%s%d" % (prefix, i)),
+                           os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as e:
+        err = e.errno
+        break
+assert err == errno.ENFILE, "stopped at %d with %r" % (len(fds), err)
+assert len(fds) >= 50, "only %d files before ENFILE" % len(fds)
+os.pwrite(fds[0], b"still", 0)
+assert os.pread(fds[0], 5, 0) == b"still"
+for fd in fds:
+    os.close(fd)
+print(len(fds))
+EOF
+out=$(py "$M" g <"$T/over.py") || fail "opening past the daemon's limit"
+ok "ENFILE past the daemon's limit, after $out more files"
+mmfs_alive "daemon alive after ENFILE"
+# The kernel still holds the new files' inodes, and the daemon a descriptor
+# for each: removing them gives the descriptors back (FORGET is async).
+# Their names are in the kernel's cache, so unlink needs no descriptor.
+for ((i = 0; i < out; i++)); do
+	rm -f "$M/g$i"
+done
+wait_until 10 cat "$M/f7" >/dev/null 2>&1 ||
+	fail "f7 after removing the files: $(cat "$M/f7" 2>&1)"
+rm -f "$M"/g*
+assert_eq 0 "$(find "$B" -maxdepth 1 -name "g[0-9]*" | wc -l)" \
+	"no g files left in BACKING"
+assert_content "$M/f7" "fW0077;file-7;file-7;file-7;file-7;file-7;file-7;file-7;" \
+	"f7 read after the ENFILE burst"
+
+# Unmount with every descriptor in use (the kernel holds the inodes of a
+# second burst): the daemon must still exit 0.  glibc loads its unwinder at
+# the first pthread_cancel, which libfuse's loop calls then; the daemon
+# loads it at start, as that load needs a descriptor.
+out=$(py "$M" h <"$T/over.py") || fail "second burst past the limit"
+ok "second burst: ENFILE after $out files"
+daemon_fds() { find "/proc/$MMFS_PID/fd" -mindepth 1 | wc -l; }
+wait_until 10 test "$(daemon_fds)" -ge 400 ||
+	fail "the daemon's descriptors never all in use: $(daemon_fds)"
+
+mmfs_done
