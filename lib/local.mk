@@ -5,4 +5,5 @@ lib_libmmfs_la_SOURCES = \
 	lib/mmfs.h lib/mmfs-int.h \
 	lib/error.c lib/fault.c lib/map.c lib/io.c lib/search.c lib/sync.c
 lib_libmmfs_la_LDFLAGS = -version-info 0:0:0
+lib_libmmfs_la_LIBADD = -lpthread
 pkginclude_HEADERS += lib/mmfs.h

@@ -81,5 +81,8 @@ int mmfs_slice_adjust(size_t len, int64_t *start, int64_t *stop,
  * failed comparison, so that every path and the hand-over between them
  * get exercised.  Both false by default. */
 void mmfs_search_tune(bool portable, bool eager);
+/* The tests' knobs for the shared-out search: the shortest range shared
+ * out (32 MiB) and the chunk the threads take at a time (8 MiB). */
+void mmfs_search_parallel_tune(size_t min_len, size_t chunk);
 
 #endif /* MMFS_MMFS_INT_H */

@@ -159,6 +159,12 @@ int mmfs_find(struct mmfs_map *map, const void *needle, size_t nlen,
 int mmfs_rfind(struct mmfs_map *map, const void *needle, size_t nlen,
 	       int64_t start, int64_t end, int64_t *resultp);
 
+/* Not Python's: find/rfind over a range of 32 MiB or more share it out
+ * between up to threads threads, the caller's included (at most 8; 1, the
+ * default, searches in the calling thread only).  The result, and the
+ * error of a fault, are those of one front-to-back pass. */
+void mmfs_search_threads(unsigned int threads);
+
 /* Search primitives behind find/rfind, for any buffer (also the bench). */
 const void *mmfs_memmem(const void *hay, size_t hlen, const void *needle,
 			size_t nlen);

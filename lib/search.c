@@ -15,6 +15,8 @@
 #include "config.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -684,6 +686,152 @@ static void search_job_run(void *arg)
 					 job->nlen);
 }
 
+/* ------------------------------------------------------------------ */
+/* a long find shared out between threads */
+
+/* Set at start (mmfs_search_threads), or by the tests. */
+static unsigned int par_threads = 1;
+static size_t par_min = (size_t)32 << 20; /* shorter ranges: one thread */
+static size_t par_chunk = (size_t)8 << 20;
+
+#define PAR_THREADS_MAX 8
+
+void mmfs_search_threads(unsigned int threads)
+{
+	if (threads < 1)
+		threads = 1;
+	if (threads > PAR_THREADS_MAX)
+		threads = PAR_THREADS_MAX;
+	__atomic_store_n(&par_threads, threads, __ATOMIC_RELAXED);
+}
+
+void mmfs_search_parallel_tune(size_t min_len, size_t chunk)
+{
+	__atomic_store_n(&par_min, min_len, __ATOMIC_RELAXED);
+	__atomic_store_n(&par_chunk, chunk > 0 ? chunk : 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The range is cut into chunks, numbered from the end the search starts
+ * at (the front for find, the back for rfind), which the threads take in
+ * order.  Chunk i is searched for the matches that start in its own
+ * bytes, so it reads nlen - 1 bytes into the next one.  The first chunk
+ * with an outcome (a match, or a fault) decides, as in one front-to-back
+ * pass: no thread takes a chunk past it.
+ */
+struct par_search {
+	const unsigned char *hay;
+	size_t hlen;
+	const void *needle;
+	size_t nlen;
+	bool reverse;
+	size_t chunk, nchunks;
+	atomic_size_t next; /* the next chunk to take */
+	atomic_size_t best; /* lowest chunk with an outcome; nchunks: none */
+	pthread_mutex_t lock;
+	const unsigned char *found; /* chunk best's match, NULL if it faulted */
+};
+
+/* Chunk i as a search job: [a, b) to search. */
+static void par_bounds(const struct par_search *ps, size_t i, size_t *a,
+		       size_t *b)
+{
+	size_t lo, hi, over = ps->nlen - 1;
+
+	if (!ps->reverse) {
+		lo = i * ps->chunk;
+		hi = ps->hlen - lo > ps->chunk ? lo + ps->chunk : ps->hlen;
+	} else {
+		hi = ps->hlen - i * ps->chunk;
+		lo = hi > ps->chunk ? hi - ps->chunk : 0;
+	}
+	*a = lo;
+	*b = ps->hlen - hi > over ? hi + over : ps->hlen;
+}
+
+static void *par_worker(void *arg)
+{
+	struct par_search *ps = arg;
+	struct search_job job;
+	size_t i, a, b;
+	int rc;
+
+	for (;;) {
+		i = atomic_fetch_add(&ps->next, 1);
+		if (i >= ps->nchunks || i > atomic_load(&ps->best))
+			break;
+		par_bounds(ps, i, &a, &b);
+		job.hay = ps->hay + a;
+		job.hlen = b - a;
+		job.needle = ps->needle;
+		job.nlen = ps->nlen;
+		job.reverse = ps->reverse;
+		job.found = NULL;
+		rc = mmfs_guarded_call(search_job_run, &job);
+		if (rc == 0 && job.found == NULL)
+			continue;
+		pthread_mutex_lock(&ps->lock);
+		if (i < atomic_load(&ps->best)) {
+			ps->found = rc == 0 ? job.found : NULL;
+			atomic_store(&ps->best, i);
+		}
+		pthread_mutex_unlock(&ps->lock);
+	}
+	return NULL;
+}
+
+/* job's search, shared out between par_threads threads (the caller's
+ * included).  Returns what mmfs_guarded_call(search_job_run) would. */
+static int par_search_run(struct search_job *job)
+{
+	struct par_search ps = {
+		.hay = job->hay,
+		.hlen = job->hlen,
+		.needle = job->needle,
+		.nlen = job->nlen,
+		.reverse = job->reverse,
+		.chunk = __atomic_load_n(&par_chunk, __ATOMIC_RELAXED),
+	};
+	pthread_t tid[PAR_THREADS_MAX];
+	unsigned int n = __atomic_load_n(&par_threads, __ATOMIC_RELAXED), k,
+		     started = 0;
+	size_t a, b;
+	int rc;
+
+	ps.nchunks = (ps.hlen + ps.chunk - 1) / ps.chunk;
+	atomic_init(&ps.next, 0);
+	atomic_init(&ps.best, ps.nchunks);
+	pthread_mutex_init(&ps.lock, NULL);
+	for (k = 1; k < n && k < ps.nchunks; k++)
+		if (pthread_create(&tid[started], NULL, par_worker, &ps) == 0)
+			started++;
+	par_worker(&ps);
+	for (k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+	pthread_mutex_destroy(&ps.lock);
+	if (atomic_load(&ps.best) == ps.nchunks) {
+		job->found = NULL;
+		return 0;
+	}
+	if (ps.found) {
+		job->found = ps.found;
+		return 0;
+	}
+	/* The deciding chunk faulted, maybe in another thread: search it
+	 * again here, so that the error (and its message) are this
+	 * thread's, as they would be without the helpers. */
+	par_bounds(&ps, atomic_load(&ps.best), &a, &b);
+	job->hay = ps.hay + a;
+	job->hlen = b - a;
+	job->found = NULL;
+	rc = mmfs_guarded_call(search_job_run, job);
+	if (rc < 0 || job->found)
+		return rc;
+	job->hay = ps.hay;
+	job->hlen = ps.hlen; /* it did not fault again: start over */
+	return mmfs_guarded_call(search_job_run, job);
+}
+
 static int find_common(struct mmfs_map *map, const void *needle, size_t nlen,
 		       int64_t start, int64_t end, bool reverse,
 		       int64_t *resultp)
@@ -714,7 +862,11 @@ static int find_common(struct mmfs_map *map, const void *needle, size_t nlen,
 	job.nlen = nlen;
 	job.reverse = reverse;
 	job.found = NULL;
-	rc = mmfs_guarded_call(search_job_run, &job);
+	if (job.hlen >= __atomic_load_n(&par_min, __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&par_threads, __ATOMIC_RELAXED) > 1)
+		rc = par_search_run(&job);
+	else
+		rc = mmfs_guarded_call(search_job_run, &job);
 	if (rc < 0)
 		return rc;
 	*resultp = job.found == NULL

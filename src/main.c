@@ -808,6 +808,7 @@ int main(int argc, char *argv[])
 	char root[PATH_MAX + 8], msg[PATH_MAX + 128];
 	int root_fd = -1, ret = 1, err;
 	bool given;
+	long n;
 
 	if (mmfs_parse_cmdline(&args, &cl, msg, sizeof(msg)) < 0)
 		die("%s", msg);
@@ -855,6 +856,9 @@ int main(int argc, char *argv[])
 	fs.as_root = geteuid() == 0;
 	raise_nofile();
 	load_unwinder();
+	/* a find over 32 MiB or more uses every CPU (up to 4) */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	mmfs_search_threads(n < 1 ? 1 : n > 4 ? 4 : (unsigned int)n);
 	umask(0); /* the kernel already applied the caller's umask */
 	fuse_set_log_func(fuse_log_func);
 

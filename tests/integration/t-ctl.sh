@@ -211,6 +211,56 @@ while IFS='|' read -r hex bounds want_f want_r; do
 done <"$T/find.cases"
 assert_eq 600 "$ncase" "find/rfind cases that agree with Python"
 
+# A file of 96 MiB: the daemon shares such a search out between threads in
+# 8 MiB chunks.  Needles straddle the chunk edges and sit at both ends;
+# every answer must be the one Python's mmap gives on the backing file.
+py "$M/big.bin" "$B/big.bin" "$T/big.cases" <<'EOF'
+import mmap, random, sys
+MB = 1 << 20
+n = 96 * MB
+with open(sys.argv[1], "wb") as f:
+    f.truncate(n)
+    for i, at in enumerate([0, 8 * MB - 3, 16 * MB - 1, 16 * MB, 40 * MB - 7,
+                            64 * MB + 3, n - 9, n - 5]):
+        f.seek(at)
+        f.write(b"edge%d" % (i % 3))
+rng = random.Random(5)
+with open(sys.argv[2], "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    assert len(m) == n
+    with open(sys.argv[3], "w") as out:
+        for needle in [b"edge0", b"edge1", b"edge2", b"ge1\0", b"\0edge",
+                       b"absent"]:
+            for args in [[], [1], [8 * MB - 2], [0, 16 * MB + 2],
+                         [-MB, n], [40 * MB - 7, 40 * MB - 2],
+                         [rng.randrange(n), rng.randrange(n)]]:
+                a = args if args else [0]
+                out.write("%s|%s|%d|%d\n" % (needle.hex(),
+                          " ".join(map(str, args)), m.find(needle, *a),
+                          m.rfind(needle, *a)))
+EOF
+ncase=0
+while IFS='|' read -r hex bounds want_f want_r; do
+	read -r -a b <<<"$bounds"
+	for op in find rfind; do
+		want=$want_f
+		[ "$op" = rfind ] && want=$want_r
+		ctl "$op" -x "$M/big.bin" "$hex" "${b[@]}"
+		got=$OUT
+		if [ "$RC" = 1 ] && [ -z "$OUT$ERR" ]; then
+			got=-1
+		fi
+		if [ "$got" != "$want" ] || [ -n "$ERR" ]; then
+			fail "mmapfsctl $op -x big.bin '$hex' $bounds:" \
+				"Python says $want; got status $RC," \
+				"stdout '$OUT', stderr '$ERR'"
+		fi
+		ncase=$((ncase + 1))
+	done
+done <"$T/big.cases"
+assert_eq 84 "$ncase" "find/rfind on 96 MiB that agree with Python"
+rm -f "$M/big.bin"
+
 # ---------------------------------------------------------------- move
 
 # A sequence of moves, valid and not, against Python's mmap.move.

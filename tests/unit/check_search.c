@@ -735,6 +735,138 @@ START_TEST(test_truncated_file_eio)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* find/rfind shared out between threads (mmfs_search_threads), made to
+ * share out even tiny ranges in tiny chunks: the same results as one
+ * pass, bounds, overlaps between chunks and faults included. */
+
+static void parallel_on(unsigned int threads, size_t chunk)
+{
+	mmfs_search_threads(threads);
+	mmfs_search_parallel_tune(0, chunk);
+}
+
+static void parallel_off(void)
+{
+	mmfs_search_threads(1);
+	mmfs_search_parallel_tune((size_t)32 << 20, (size_t)8 << 20);
+}
+
+START_TEST(test_parallel_differential)
+{
+	static unsigned char p[40];
+	const int64_t n = 3000;
+	struct mmfs_map *map = map_of(NULL, 3000);
+	unsigned char *h = unit_data(map, NULL);
+
+	rnd_state = 0x2545f4914f6cdd1dULL + (uint64_t)_i;
+	for (int t = 0; t < 1500; t++) {
+		unsigned int alpha = 1 + (unsigned int)(rnd() % 3);
+		size_t m = 1 + rnd() % (t % 5 == 0 ? sizeof(p) : 6);
+		int64_t start = (int64_t)(rnd() % (n + 40)) - 20;
+		int64_t end = (int64_t)(rnd() % (n + 40)) - 20;
+		int64_t r = -2, want;
+
+		if (t % 100 == 0)
+			for (int64_t i = 0; i < n; i++)
+				h[i] = (unsigned char)('a' + rnd() % alpha);
+		if (rnd() % 4 != 0) {
+			memcpy(p, h + rnd() % ((size_t)n - m + 1), m);
+		} else {
+			for (size_t i = 0; i < m; i++)
+				p[i] = (unsigned char)('a' + rnd() % (alpha + 1));
+		}
+		if (t % 7 == 0)
+			end = INT64_MAX;
+		parallel_on(2 + (unsigned int)(rnd() % 3), 1 + rnd() % 80);
+		for (int rev = 0; rev < 2; rev++) {
+			want = ref_find(h, n, p, (int64_t)m, start, end, rev,
+					true);
+			ck_assert_ok(rev ? mmfs_rfind(map, p, m, start, end, &r)
+					 : mmfs_find(map, p, m, start, end, &r));
+			ck_assert_msg(r == want,
+				      "case %d: %s m=%zu [%lld, %lld): %lld, "
+				      "one pass %lld",
+				      t, rev ? "rfind" : "find", m,
+				      (long long)start, (long long)end,
+				      (long long)r, (long long)want);
+		}
+	}
+	parallel_off();
+	mmfs_free(map);
+}
+END_TEST
+
+/* Every chunk holds a match near its far end, so that the threads find
+ * theirs at about the same time: the first chunk's must win each race. */
+START_TEST(test_parallel_race)
+{
+	const size_t chunk = 64 << 10, n = 64 * chunk;
+	struct mmfs_map *map = NULL;
+	unsigned char *d;
+	int64_t r;
+
+	ck_assert_ok(mmfs_open(&map, -1, (int64_t)n, MAP_PRIVATE,
+			       PROT_READ | PROT_WRITE, MMFS_ACCESS_DEFAULT, 0,
+			       0));
+	d = unit_data(map, NULL);
+	memset(d, 'a', n);
+	for (size_t c = 0; c < n; c += chunk) {
+		memcpy(d + c + chunk - 100, "bc", 2); /* for find */
+		memcpy(d + c + 100, "bc", 2);	      /* for rfind */
+	}
+	for (int t = 0; t < 40; t++) {
+		parallel_on(2 + (unsigned int)(t % 3), chunk);
+		ck_assert_ok(mmfs_find(map, "bc", 2, 50, INT64_MAX, &r));
+		ck_assert_int_eq(r, 100);
+		ck_assert_ok(mmfs_find(map, "bc", 2, 101, INT64_MAX, &r));
+		ck_assert_int_eq(r, (int64_t)(chunk - 100));
+		ck_assert_ok(mmfs_rfind(map, "bc", 2, 0, INT64_MAX, &r));
+		ck_assert_int_eq(r, (int64_t)(n - 100));
+		ck_assert_ok(mmfs_rfind(map, "bc", 2, 0, (int64_t)(n - 99),
+					&r));
+		ck_assert_int_eq(r, (int64_t)(n - chunk + 100));
+	}
+	parallel_off();
+	mmfs_free(map);
+}
+END_TEST
+
+START_TEST(test_parallel_fault)
+{
+	size_t pg = unit_pagesize();
+	int fd = unit_tmpfile_fill('x', 8 * pg);
+	struct mmfs_map *map = NULL;
+	uint64_t faults = mmfs_fault_count();
+	unsigned char *d;
+	int64_t r = 1234;
+
+	ck_assert_ok(mmfs_open(&map, fd, 0, MAP_SHARED, PROT_READ | PROT_WRITE,
+			       MMFS_ACCESS_DEFAULT, 0, 0));
+	d = unit_data(map, NULL);
+	memcpy(d + 2 * pg + 100, "yy", 2);
+	ck_assert_int_eq(ftruncate(fd, (off_t)(3 * pg)), 0);
+	parallel_on(3, pg);
+	/* The chunk that decides comes before the missing pages, whatever
+	 * the other threads met there. */
+	ck_assert_int_eq(find_s(map, "xx", 0, INT64_MAX), 0);
+	ck_assert_int_eq(find_s(map, "yy", 0, INT64_MAX), (int64_t)(2 * pg + 100));
+	ck_assert_int_eq(rfind_s(map, "yy", 0, (int64_t)(3 * pg)),
+			 (int64_t)(2 * pg + 100));
+	/* One pass would meet the missing pages first: -EIO and its
+	 * message, in this thread. */
+	ck_assert_int_eq(mmfs_find(map, "zz", 2, 0, INT64_MAX, &r), -EIO);
+	ck_assert_str_ne(mmfs_errmsg(), "");
+	ck_assert_int_eq(mmfs_rfind(map, "yy", 2, 0, INT64_MAX, &r), -EIO);
+	ck_assert_str_ne(mmfs_errmsg(), "");
+	ck_assert_int_eq(r, 1234);
+	ck_assert_uint_ge(mmfs_fault_count(), faults + 2);
+	parallel_off();
+	mmfs_free(map);
+	ck_assert_int_eq(close(fd), 0);
+}
+END_TEST
+
 static Suite *search_suite(void)
 {
 	Suite *s = suite_create("search");
@@ -754,6 +886,9 @@ static Suite *search_suite(void)
 	tcase_add_loop_test(tc, test_find_does_not_access_beyond_buffer, 0,
 			    MODES);
 	tcase_add_test(tc, test_truncated_file_eio);
+	tcase_add_loop_test(tc, test_parallel_differential, 0, 3);
+	tcase_add_test(tc, test_parallel_race);
+	tcase_add_test(tc, test_parallel_fault);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(prim, test_memmem_edges);
