@@ -55,8 +55,8 @@ static bool narrower_may_work(int err)
  * do is decided by h->flags.  Returns the descriptor or -errno, and in
  * *access what it may do (MMFS_FD_*).
  */
-static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			int flags, int *access)
+static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags,
+			int *access)
 {
 	int fd;
 
@@ -775,8 +775,8 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	 * a short one would lose the rest silently.  Finish it, or fail it
 	 * with the error that stopped it so that msync/fsync report it. */
 	while (fi->writepage && n > 0 && (size_t)n < size) {
-		more = file_write(fs, inode, fd, buf + n,
-				  size - (size_t)n, off + n);
+		more = file_write(fs, inode, fd, buf + n, size - (size_t)n,
+				  off + n);
 		if (more <= 0) {
 			n = more < 0 ? more : -EIO;
 			break;
@@ -898,8 +898,7 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			break;
 		}
 		w = file_write(fs, out, mmfs_handle_fd(out, handle_of(fi_out)),
-			       buf, (size_t)got,
-			       off_out + (off_t)total);
+			       buf, (size_t)got, off_out + (off_t)total);
 		if (w <= 0)
 			break;
 		total += (size_t)w;

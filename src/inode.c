@@ -36,8 +36,8 @@ static int proc_fd_dir = -1;
 void mmfs_procdir_open(void)
 {
 	if (proc_fd_dir < 0)
-		proc_fd_dir = open("/proc/self/fd",
-				   O_PATH | O_DIRECTORY | O_CLOEXEC);
+		proc_fd_dir =
+			open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 /* open(2) the object behind our descriptor fd again, by /proc. */
@@ -80,8 +80,7 @@ int mmfs_fd_access(int flags)
 /* May inode->fd, as it is now, do access (MMFS_FD_*, lock held)? */
 bool mmfs_fd_serves(const struct mmfs_inode *inode, int access)
 {
-	return inode->fd_access != 0 &&
-	       (inode->fd_access & access) == access;
+	return inode->fd_access != 0 && (inode->fd_access & access) == access;
 }
 
 /*

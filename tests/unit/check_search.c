@@ -774,7 +774,8 @@ START_TEST(test_parallel_differential)
 			memcpy(p, h + rnd() % ((size_t)n - m + 1), m);
 		} else {
 			for (size_t i = 0; i < m; i++)
-				p[i] = (unsigned char)('a' + rnd() % (alpha + 1));
+				p[i] = (unsigned char)('a' +
+						       rnd() % (alpha + 1));
 		}
 		if (t % 7 == 0)
 			end = INT64_MAX;
@@ -782,8 +783,9 @@ START_TEST(test_parallel_differential)
 		for (int rev = 0; rev < 2; rev++) {
 			want = ref_find(h, n, p, (int64_t)m, start, end, rev,
 					true);
-			ck_assert_ok(rev ? mmfs_rfind(map, p, m, start, end, &r)
-					 : mmfs_find(map, p, m, start, end, &r));
+			ck_assert_ok(
+				rev ? mmfs_rfind(map, p, m, start, end, &r)
+				    : mmfs_find(map, p, m, start, end, &r));
 			ck_assert_msg(r == want,
 				      "case %d: %s m=%zu [%lld, %lld): %lld, "
 				      "one pass %lld",
@@ -823,8 +825,8 @@ START_TEST(test_parallel_race)
 		ck_assert_int_eq(r, (int64_t)(chunk - 100));
 		ck_assert_ok(mmfs_rfind(map, "bc", 2, 0, INT64_MAX, &r));
 		ck_assert_int_eq(r, (int64_t)(n - 100));
-		ck_assert_ok(mmfs_rfind(map, "bc", 2, 0, (int64_t)(n - 99),
-					&r));
+		ck_assert_ok(
+			mmfs_rfind(map, "bc", 2, 0, (int64_t)(n - 99), &r));
 		ck_assert_int_eq(r, (int64_t)(n - chunk + 100));
 	}
 	parallel_off();
@@ -850,7 +852,8 @@ START_TEST(test_parallel_fault)
 	/* The chunk that decides comes before the missing pages, whatever
 	 * the other threads met there. */
 	ck_assert_int_eq(find_s(map, "xx", 0, INT64_MAX), 0);
-	ck_assert_int_eq(find_s(map, "yy", 0, INT64_MAX), (int64_t)(2 * pg + 100));
+	ck_assert_int_eq(find_s(map, "yy", 0, INT64_MAX),
+			 (int64_t)(2 * pg + 100));
 	ck_assert_int_eq(rfind_s(map, "yy", 0, (int64_t)(3 * pg)),
 			 (int64_t)(2 * pg + 100));
 	/* One pass would meet the missing pages first: -EIO and its
