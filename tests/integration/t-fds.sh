@@ -26,13 +26,22 @@ mmfs_mount
 
 # fds.py MNT PID: 300 files made, then all held open at once
 cat >"$T/fds.py" <<'EOF'
-import errno, os, sys
+import os, sys, time
 mnt, pid = sys.argv[1], sys.argv[2]
 N = 300
 def content(i):
     return (b"file-%d;" % i) * (1 + i % 700)   # 7 bytes to 7 KiB
 def daemon_fds():
-    return len(os.listdir("/proc/%s/fd" % pid))
+    # releases are asynchronous, and each one opens a descriptor for a
+    # moment: wait until the count holds still for 0.1 s
+    last = -1
+    for _ in range(100):
+        n = len(os.listdir("/proc/%s/fd" % pid))
+        if n == last:
+            return n
+        last = n
+        time.sleep(0.1)
+    return last
 for i in range(N):
     with open(os.path.join(mnt, "f%d" % i), "wb") as f:
         f.write(content(i))
