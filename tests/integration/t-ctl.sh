@@ -55,6 +55,36 @@ einval()
 		"$cmd" "$file" "$@"
 }
 
+# check_cases FILE CASES - every line of CASES (hex needle|bounds|find's
+# answer|rfind's, -1 for absent) as "mmapfsctl find/rfind -x FILE" must
+# give: the offset with status 0, or status 1 and no output when absent.
+# Sets NCASE to the number of searches checked.
+check_cases()
+{
+	local file=$1 hex bounds want_f want_r op want got b
+	NCASE=0
+	while IFS='|' read -r hex bounds want_f want_r; do
+		read -r -a b <<<"$bounds"
+		for op in find rfind; do
+			want=$want_f
+			[ "$op" = rfind ] && want=$want_r
+			ctl "$op" -x "$file" "$hex" "${b[@]}"
+			got=$OUT
+			if [ "$RC" = 1 ] && [ -z "$OUT$ERR" ]; then
+				got=-1
+			elif [ "$RC" != 0 ]; then
+				got="status $RC"
+			fi
+			if [ "$got" != "$want" ] || [ -n "$ERR" ]; then
+				fail "mmapfsctl $op -x $file '$hex' $bounds:" \
+					"Python says $want; got status $RC," \
+					"stdout '$OUT', stderr '$ERR'"
+			fi
+			NCASE=$((NCASE + 1))
+		done
+	done <"$2"
+}
+
 mmfs_mount
 
 # ---------------------------------------------------------------- usage
@@ -187,29 +217,8 @@ with open(sys.argv[2], "w") as out:
                                     fi, ri))
 EOF
 assert_size "$M/rand.bin" 5000 "size of the random file"
-ncase=0
-while IFS='|' read -r hex bounds want_f want_r; do
-	read -r -a b <<<"$bounds"
-	for op in find rfind; do
-		want=$want_f
-		[ "$op" = rfind ] && want=$want_r
-		ctl "$op" -x "$M/rand.bin" "$hex" "${b[@]}"
-		if [ "$want" = -1 ]; then
-			if [ "$RC" != 1 ] || [ -n "$OUT$ERR" ]; then
-				fail "mmapfsctl $op -x rand.bin '$hex' $bounds:" \
-					"Python says absent; got status $RC," \
-					"stdout '$OUT', stderr '$ERR'"
-			fi
-		elif [ "$RC" != 0 ] || [ "$OUT" != "$want" ] || [ -n "$ERR" ]
-		then
-			fail "mmapfsctl $op -x rand.bin '$hex' $bounds:" \
-				"Python says $want; got status $RC," \
-				"stdout '$OUT', stderr '$ERR'"
-		fi
-		ncase=$((ncase + 1))
-	done
-done <"$T/find.cases"
-assert_eq 600 "$ncase" "find/rfind cases that agree with Python"
+check_cases "$M/rand.bin" "$T/find.cases"
+assert_eq 600 "$NCASE" "find/rfind cases that agree with Python"
 
 # A file of 96 MiB: the daemon shares such a search out between threads in
 # 8 MiB chunks.  Needles straddle the chunk edges and sit at both ends;
@@ -239,26 +248,8 @@ with open(sys.argv[2], "rb") as f:
                           " ".join(map(str, args)), m.find(needle, *a),
                           m.rfind(needle, *a)))
 EOF
-ncase=0
-while IFS='|' read -r hex bounds want_f want_r; do
-	read -r -a b <<<"$bounds"
-	for op in find rfind; do
-		want=$want_f
-		[ "$op" = rfind ] && want=$want_r
-		ctl "$op" -x "$M/big.bin" "$hex" "${b[@]}"
-		got=$OUT
-		if [ "$RC" = 1 ] && [ -z "$OUT$ERR" ]; then
-			got=-1
-		fi
-		if [ "$got" != "$want" ] || [ -n "$ERR" ]; then
-			fail "mmapfsctl $op -x big.bin '$hex' $bounds:" \
-				"Python says $want; got status $RC," \
-				"stdout '$OUT', stderr '$ERR'"
-		fi
-		ncase=$((ncase + 1))
-	done
-done <"$T/big.cases"
-assert_eq 84 "$ncase" "find/rfind on 96 MiB that agree with Python"
+check_cases "$M/big.bin" "$T/big.cases"
+assert_eq 84 "$NCASE" "find/rfind on 96 MiB that agree with Python"
 rm -f "$M/big.bin"
 
 # ---------------------------------------------------------------- move
