@@ -492,13 +492,11 @@ void mmfs_creds_leave(struct mmfs_fs *fs, struct mmfs_creds *c)
 	c->switched = false;
 }
 
-/* Errors of the engine as a client should see them. */
+/* Errors of the engine as a client should see them (EMFILE becomes
+ * ENFILE in mmfs_reply_err, with every other one of ours). */
 int mmfs_map_errno(int err)
 {
 	switch (err) {
-	case -EMFILE:
-	case -ENFILE:
-		return -ENFILE;
 	case -EOVERFLOW:
 		return -EFBIG;
 	case -EBADF:
