@@ -795,8 +795,6 @@ static int par_search_run(struct search_job *job)
 	pthread_t tid[PAR_THREADS_MAX];
 	unsigned int n = __atomic_load_n(&par_threads, __ATOMIC_RELAXED), k,
 		     started = 0;
-	size_t a, b;
-	int rc;
 
 	ps.nchunks = (ps.hlen + ps.chunk - 1) / ps.chunk;
 	atomic_init(&ps.next, 0);
@@ -817,18 +815,11 @@ static int par_search_run(struct search_job *job)
 		job->found = ps.found;
 		return 0;
 	}
-	/* The deciding chunk faulted, maybe in another thread: search it
-	 * again here, so that the error (and its message) are this
-	 * thread's, as they would be without the helpers. */
-	par_bounds(&ps, atomic_load(&ps.best), &a, &b);
-	job->hay = ps.hay + a;
-	job->hlen = b - a;
+	/* The deciding chunk faulted, maybe in another thread: one pass
+	 * here, so that the error (and its message) are this thread's, as
+	 * they would be without the helpers.  Faults are rare (a file cut
+	 * short behind the map); their cost does not matter. */
 	job->found = NULL;
-	rc = mmfs_guarded_call(search_job_run, job);
-	if (rc < 0 || job->found)
-		return rc;
-	job->hay = ps.hay;
-	job->hlen = ps.hlen; /* it did not fault again: start over */
 	return mmfs_guarded_call(search_job_run, job);
 }
 

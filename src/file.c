@@ -764,9 +764,8 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
-	ssize_t n, more;
-
 	int fd = mmfs_handle_fd(inode, handle_of(fi));
+	ssize_t n, more;
 
 	if (fi->flags & MMFS_O_KILL_SUIDGID)
 		mmfs_kill_suidgid(fs, inode, fd);
