@@ -812,12 +812,13 @@ int main(int argc, char *argv[])
 
 	if (mmfs_parse_cmdline(&args, &cl, msg, sizeof(msg)) < 0)
 		die("%s", msg);
-	if (cl.help) {
-		usage(argv[0]);
-		return 0;
-	}
-	if (cl.version) {
-		print_version();
+	if (cl.help || cl.version) {
+		if (cl.help)
+			usage(argv[0]);
+		else
+			print_version();
+		mmfs_cmdline_free(&cl);
+		fuse_opt_free_args(&args);
 		return 0;
 	}
 	fs.access = cl.access;
