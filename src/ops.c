@@ -164,6 +164,20 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		mmfs_reply_err(req, EROFS);
 		return;
 	}
+	/*
+	 * chown(2) with owner and group both -1 reaches us with none of
+	 * these attributes (a ctime at most).  Natively it still moves
+	 * ctime and clears set-user-ID and set-group-ID-executable on a
+	 * non-directory, which FUSE_HANDLE_KILLPRIV_V2 leaves to us: the
+	 * same call on the backing object does both.  Never in a copy mount.
+	 */
+	if (!(valid & (meta | FUSE_SET_ATTR_SIZE))) {
+		if (fs->access == MMFS_ACCESS_WRITE &&
+		    fchownat(inode->fd, "", (uid_t)-1, (gid_t)-1,
+			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			err = -errno;
+		goto out;
+	}
 	/* fi may be a directory's handle: only files carry a descriptor */
 	if (fi && S_ISREG(inode->type)) {
 		h = (struct mmfs_handle *)(uintptr_t)fi->fh;

@@ -187,6 +187,21 @@ os.chown("m", 1234, 5678)
 out("chown clears setuid/setgid", oct(os.stat("m").st_mode))
 os.chown("m", -1, -1)
 out("chown -1 -1", (os.stat("m").st_uid, os.stat("m").st_gid))
+# owner and group both -1 still count as a change of owner (Linux)
+os.chmod("m", 0o6755)
+c0 = times("m")[1]
+tick()
+os.chown("m", -1, -1)
+out("chown -1 -1: setuid/setgid, ctime",
+    (oct(os.stat("m").st_mode), times("m")[1] > c0))
+c0 = times("md")[1]
+tick()
+os.chown("md", -1, -1)
+out("chown -1 -1 dir: ctime moves", times("md")[1] > c0)
+c0 = times("lnk")[1]
+tick()
+os.lchown("lnk", -1, -1)
+out("lchown -1 -1 link: ctime moves", times("lnk")[1] > c0)
 os.lchown("lnk", 42, 43)
 st = os.lstat("lnk")
 out("lchown link", (st.st_uid, st.st_gid, os.stat("lnk").st_uid))
