@@ -305,6 +305,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 O_CLOEXEC) |
 			(fi->flags & O_EXCL);
 		mmfs_creds_enter(fs, req, &c);
+		mode = mmfs_creds_mode(&c, mode);
 		/* read-write when allowed, as in open_backing */
 		again = true;
 		if ((flags & O_ACCMODE) != O_RDWR) {

@@ -136,6 +136,8 @@ struct mmfs_fs {
 	bool anon;    /* -o anon: the tree lives in a private tmpfs dir */
 	bool writeback; /* -o writeback: the kernel's writeback cache */
 	bool as_root; /* daemon runs as root: create files as the caller */
+	bool acl; /* -o default_permissions: ask the kernel to check ACLs */
+	bool dont_mask; /* the kernel leaves the caller's umask to us */
 	unsigned int max_read;	 /* -o max_read=N, 0 if not given */
 	double timeout;		 /* entry and attribute timeout, seconds */
 	struct fuse_session *se; /* for cache invalidation notices */
@@ -185,9 +187,12 @@ const char *mmfs_procpath(int fd, char *buf, size_t len);
 /* inode.c: acting as the caller when creating files (allow_other). */
 struct mmfs_creds {
 	bool switched;
+	bool umask_set; /* this thread's umask is the caller's until leave */
+	mode_t mask;	/* what mmfs_creds_mode still takes off a mode */
 };
 void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c);
 void mmfs_creds_leave(struct mmfs_fs *fs, struct mmfs_creds *c);
+mode_t mmfs_creds_mode(const struct mmfs_creds *c, mode_t mode);
 
 /* inode.c: the mapping's life; all need inode->lock held exclusive. */
 int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode);
@@ -243,6 +248,7 @@ struct mmfs_cmdline {
 	int cache;	  /* enum mmfs_cache_mode */
 	bool anon;	  /* -o anon */
 	bool writeback;	  /* -o writeback */
+	bool default_permissions; /* -o default_permissions */
 	bool help;	  /* -h: print the usage, nothing else is set */
 	bool version;	  /* -V: print the versions, nothing else is set */
 	bool has_fsname;  /* -o fsname= given */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,10 +457,27 @@ void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode)
 }
 
 /*
+ * Can this thread set a umask of its own?  The umask belongs to the
+ * filesystem context, which the threads share until one unshares it (cwd
+ * and root go with it; the daemon uses neither).
+ */
+static bool own_umask(void)
+{
+	static __thread int state; /* 0: not tried, 1: own, -1: shared */
+
+	if (state == 0)
+		state = unshare(CLONE_FS) == 0 ? 1 : -1;
+	return state > 0;
+}
+
+/*
  * Creating as the caller: with allow_other, a root daemon would otherwise
  * create every file as root.  fsuid, fsgid and the group list are
  * per-thread in Linux when set by the raw system calls (glibc's setgroups
  * would change every thread), so other requests are not affected.
+ * With fs->dont_mask the caller's umask comes along: the backing file
+ * system then applies it, or a directory's default ACL instead, as it
+ * does natively.
  */
 void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c)
 {
@@ -468,6 +486,16 @@ void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c)
 	int n;
 
 	c->switched = false;
+	c->umask_set = false;
+	c->mask = 0;
+	if (fs->dont_mask) {
+		if (own_umask()) {
+			umask(ctx->umask);
+			c->umask_set = true;
+		} else {
+			c->mask = ctx->umask; /* as the kernel would */
+		}
+	}
 	if (!fs->as_root || (ctx->uid == 0 && ctx->gid == 0))
 		return;
 	n = fuse_req_getgroups(req, 64, groups);
@@ -481,9 +509,19 @@ void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c)
 	c->switched = true;
 }
 
+/* The mode to create with, inside mmfs_creds_enter/leave. */
+mode_t mmfs_creds_mode(const struct mmfs_creds *c, mode_t mode)
+{
+	return mode & ~c->mask;
+}
+
 void mmfs_creds_leave(struct mmfs_fs *fs, struct mmfs_creds *c)
 {
 	(void)fs;
+	if (c->umask_set) {
+		umask(0);
+		c->umask_set = false;
+	}
 	if (!c->switched)
 		return;
 	setfsuid(0);

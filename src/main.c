@@ -37,6 +37,7 @@ struct config {
 	int version;
 	int has_fsname;
 	int has_subtype;
+	int default_permissions;
 	unsigned int max_read; /* -o max_read=N, which init must repeat */
 	char *nonopt[MAX_NONOPTS];
 	int nnonopt;
@@ -135,6 +136,8 @@ static int opt_proc(void *data, const char *arg, int key,
 				cfg->has_fsname = 1;
 			if (strncmp(arg, "subtype=", 8) == 0)
 				cfg->has_subtype = 1;
+			if (strcmp(arg, "default_permissions") == 0)
+				cfg->default_permissions = 1;
 			if (strncmp(arg, "max_read=", 9) == 0)
 				cfg->max_read = (unsigned int)strtoul(
 					arg + 9, NULL, 10);
@@ -185,7 +188,9 @@ static void usage(const char *prog)
 	      "                           first)\n"
 	      "\n"
 	      "Mount options:\n"
-	      "    -o default_permissions let the kernel check permissions\n"
+	      "    -o default_permissions let the kernel check permissions "
+	      "(modes and\n"
+	      "                           POSIX ACLs)\n"
 	      "    -o ro, -o rw           read-only (access=read implies it) "
 	      "or read-write\n"
 	      "    -o nosuid, suid, nodev, dev, noexec, exec, sync, async, "
@@ -494,6 +499,7 @@ int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
 	cl->writeback = cfg.writeback;
 	cl->has_fsname = cfg.has_fsname;
 	cl->has_subtype = cfg.has_subtype;
+	cl->default_permissions = cfg.default_permissions;
 	cl->max_read = cfg.max_read;
 
 	/* With -o anon a leading source argument (mount(8) passes one) is
@@ -825,6 +831,7 @@ int main(int argc, char *argv[])
 	fs.cache = cl.cache;
 	fs.anon = cl.anon;
 	fs.writeback = cl.writeback;
+	fs.acl = cl.default_permissions;
 	fs.max_read = cl.max_read;
 	if (!cl.anon)
 		backing = check_backing(cl.backing, &root_fd);
@@ -860,7 +867,9 @@ int main(int argc, char *argv[])
 	/* a find over 32 MiB or more uses every CPU (up to 4) */
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	mmfs_search_threads(n < 1 ? 1 : n > 4 ? 4 : (unsigned int)n);
-	umask(0); /* the kernel already applied the caller's umask */
+	/* the kernel applies the caller's umask, or (fs.dont_mask) hands it
+	 * to mmfs_creds_enter */
+	umask(0);
 	fuse_set_log_func(fuse_log_func);
 
 	if (fs.anon) {

@@ -32,6 +32,20 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
 	/*
+	 * With default_permissions, POSIX ACLs: the kernel reads them
+	 * (system.posix_acl_*, passed through) and checks them as a native
+	 * file system does, instead of the mode bits alone.  It then leaves
+	 * the umask to us (DONT_MASK), so that a directory's default ACL can
+	 * replace it in the backing file system, as natively.
+	 */
+	if (fs->acl && (conn->capable & FUSE_CAP_POSIX_ACL)) {
+		conn->want |= FUSE_CAP_POSIX_ACL;
+		if (conn->capable & FUSE_CAP_DONT_MASK) {
+			conn->want |= FUSE_CAP_DONT_MASK;
+			fs->dont_mask = true;
+		}
+	}
+	/*
 	 * Writeback caching, only when asked for: the kernel then owns the
 	 * size and mtime of a file it has cached, so a change made to the
 	 * backing file behind the mount goes unseen, and ioctls act on what
@@ -305,7 +319,9 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (refuse_change(req, fs))
 		return;
 	mmfs_creds_enter(fs, req, &c);
-	err = mknodat(dir->fd, name, mode, rdev) < 0 ? -errno : 0;
+	err = mknodat(dir->fd, name, mmfs_creds_mode(&c, mode), rdev) < 0
+		      ? -errno
+		      : 0;
 	mmfs_creds_leave(fs, &c);
 	reply_created(req, fs, dir, name, err);
 }
@@ -321,7 +337,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (refuse_change(req, fs))
 		return;
 	mmfs_creds_enter(fs, req, &c);
-	err = mkdirat(dir->fd, name, mode) < 0 ? -errno : 0;
+	err = mkdirat(dir->fd, name, mmfs_creds_mode(&c, mode)) < 0 ? -errno
+								 : 0;
 	mmfs_creds_leave(fs, &c);
 	reply_created(req, fs, dir, name, err);
 }
@@ -602,6 +619,12 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		}
 	}
 	n = getxattr(path, name, buf, size);
+	/* The kernel reads the ACLs for its permission checks (with
+	 * default_permissions): a backing file system without them has
+	 * none, where an error would refuse every access. */
+	if (n < 0 && errno == EOPNOTSUPP &&
+	    strncmp(name, "system.posix_acl_", 17) == 0)
+		errno = ENODATA;
 	if (n < 0)
 		mmfs_reply_err(req, errno);
 	else if (size)
