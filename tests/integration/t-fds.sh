@@ -45,6 +45,9 @@ def daemon_fds():
 for i in range(N):
     with open(os.path.join(mnt, "f%d" % i), "wb") as f:
         f.write(content(i))
+# O_PATH descriptors (no open reaches the daemon) keep the kernel from
+# forgetting the inodes, say when something drops the caches meanwhile
+pins = [os.open(os.path.join(mnt, "f%d" % i), os.O_PATH) for i in range(N)]
 closed = daemon_fds()
 modes = [os.O_RDONLY, os.O_RDWR, os.O_WRONLY]
 fds = [os.open(os.path.join(mnt, "f%d" % i), modes[i % 3]) for i in range(N)]
