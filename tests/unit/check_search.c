@@ -876,6 +876,7 @@ static Suite *search_suite(void)
 	TCase *tc = tcase_create("find");
 	TCase *prim = tcase_create("primitives");
 	TCase *big = tcase_create("worst cases");
+	TCase *par = tcase_create("parallel");
 
 	tcase_add_test(tc, test_find_end);
 	tcase_add_test(tc, test_rfind);
@@ -889,10 +890,15 @@ static Suite *search_suite(void)
 	tcase_add_loop_test(tc, test_find_does_not_access_beyond_buffer, 0,
 			    MODES);
 	tcase_add_test(tc, test_truncated_file_eio);
-	tcase_add_loop_test(tc, test_parallel_differential, 0, 3);
-	tcase_add_test(tc, test_parallel_race);
-	tcase_add_test(tc, test_parallel_fault);
 	suite_add_tcase(s, tc);
+
+	/* thousands of searches, each starting its threads: slow under
+	 * the sanitizers */
+	tcase_add_loop_test(par, test_parallel_differential, 0, 3);
+	tcase_add_test(par, test_parallel_race);
+	tcase_add_test(par, test_parallel_fault);
+	tcase_set_timeout(par, 120);
+	suite_add_tcase(s, par);
 
 	tcase_add_test(prim, test_memmem_edges);
 	tcase_add_loop_test(prim, test_memmem_guard_pages, 0, MODES);
