@@ -850,7 +850,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		  uint64_t size)
 {
 	int own = -1, err = 0;
-	struct stat st;
+	struct stat st, now;
 
 	if (!S_ISREG(inode->type))
 		return -EINVAL;
@@ -885,7 +885,9 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		goto remap;
 	}
 	if (size > 0 && inode->opens > 0) {
-		err = mmfs_map_ensure_fd(fs, inode, fd, NULL);
+		now = st; /* what the map step reads of it: the size */
+		now.st_size = (off_t)size;
+		err = mmfs_map_ensure_fd(fs, inode, fd, &now);
 		if (err < 0 && (uint64_t)st.st_size != size &&
 		    ftruncate(fd, st.st_size) == 0)
 			goto remap; /* could not map the new size: undo */
