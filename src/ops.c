@@ -319,9 +319,8 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (refuse_change(req, fs))
 		return;
 	mmfs_creds_enter(fs, req, &c);
-	err = mknodat(dir->fd, name, mmfs_creds_mode(&c, mode), rdev) < 0
-		      ? -errno
-		      : 0;
+	mode = mmfs_creds_mode(&c, mode);
+	err = mknodat(dir->fd, name, mode, rdev) < 0 ? -errno : 0;
 	mmfs_creds_leave(fs, &c);
 	reply_created(req, fs, dir, name, err);
 }
@@ -337,8 +336,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (refuse_change(req, fs))
 		return;
 	mmfs_creds_enter(fs, req, &c);
-	err = mkdirat(dir->fd, name, mmfs_creds_mode(&c, mode)) < 0 ? -errno
-								 : 0;
+	mode = mmfs_creds_mode(&c, mode);
+	err = mkdirat(dir->fd, name, mode) < 0 ? -errno : 0;
 	mmfs_creds_leave(fs, &c);
 	reply_created(req, fs, dir, name, err);
 }
