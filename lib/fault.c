@@ -19,10 +19,9 @@
 #define MMFS_FAULT_MSG                                                        \
 	"mapping access faulted: the backing file is shorter than the mapping"
 
-/* One guarded section: where to jump back to, and where the fault hit. */
+/* One guarded section: where to jump back to. */
 struct mmfs_guard {
 	sigjmp_buf env;
-	void *volatile addr;
 };
 
 /*
@@ -76,7 +75,6 @@ static void mmfs_bus_handler(int sig, siginfo_t *info, void *uctx)
 
 	if (guard != NULL && info != NULL && info->si_code > 0) {
 		mmfs_guard_cur = NULL;
-		guard->addr = info->si_addr;
 		__atomic_fetch_add(&mmfs_faults, 1, __ATOMIC_RELAXED);
 		siglongjmp(guard->env, 1);
 	}
@@ -129,7 +127,6 @@ uint64_t mmfs_fault_count(void)
 
 static void mmfs_guard_enter(struct mmfs_guard *guard)
 {
-	guard->addr = NULL;
 	mmfs_guard_cur = guard;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
@@ -140,52 +137,47 @@ static void mmfs_guard_leave(struct mmfs_guard *prev)
 	mmfs_guard_cur = prev;
 }
 
-/*
- * After a fault at addr while copying [done, limit) between the two
- * buffers: the largest limit that stays clear of the faulting page.  Pages
- * below it are still backed (a truncation removes the tail of a file), so a
- * retry up to there succeeds and the count is exact to the page.
- */
-static size_t mmfs_clear_limit(const void *addr, const void *dst,
-			       const void *src, size_t done, size_t limit)
+/* The length of the next piece of a copy at dst and src: up to the
+ * nearer page boundary of the two, at most left. */
+static size_t mmfs_piece(uintptr_t dst, uintptr_t src, size_t left)
 {
-	uintptr_t a = (uintptr_t)addr;
-	uintptr_t page = a & ~((uintptr_t)mmfs_pagesize() - 1);
-	const void *sides[2] = {src, dst};
+	size_t page = mmfs_pagesize();
+	size_t a = page - (dst & (page - 1)), b = page - (src & (page - 1));
+	size_t n = a < b ? a : b;
 
-	for (int i = 0; i < 2; i++) {
-		uintptr_t base = (uintptr_t)sides[i];
-
-		if (a < base + done || a - base >= limit)
-			continue;
-		return page <= base + done ? done : page - base;
-	}
-	return done;
+	return n < left ? n : left;
 }
 
+/*
+ * Copy in pieces that each lie within one page of either buffer, in
+ * ascending order.  A fault then means exactly: every piece before the
+ * faulting one is copied, and nothing after it, so a write into a map that
+ * meets a page the file system cannot give (ENOSPC) or a truncated tail
+ * changes no byte past the count it reports.  One memcpy for the whole
+ * range would not: glibc's may store the range's head last (it aligns the
+ * destination first), so a fault on the first page left later pages
+ * written behind a count of zero.
+ */
 ssize_t mmfs_guarded_copy(void *dst, const void *src, size_t n)
 {
 	struct mmfs_guard guard;
 	struct mmfs_guard *volatile prev;
 	volatile size_t done = 0;
-	volatile size_t limit = n;
+	size_t k;
 
 	mmfs_fault_init();
 	prev = mmfs_guard_cur;
-	for (;;) {
-		if (sigsetjmp(guard.env, MMFS_GUARD_SAVEMASK) == 0) {
-			mmfs_guard_enter(&guard);
+	if (sigsetjmp(guard.env, MMFS_GUARD_SAVEMASK) == 0) {
+		mmfs_guard_enter(&guard);
+		while (done < n) {
+			k = mmfs_piece((uintptr_t)dst + done,
+				       (uintptr_t)src + done, n - done);
 			memcpy((char *)dst + done, (const char *)src + done,
-			       limit - done);
-			mmfs_guard_leave(prev);
-			done = limit;
-			break;
+			       k);
+			done += k;
 		}
-		mmfs_guard_leave(prev);
-		limit = mmfs_clear_limit(guard.addr, dst, src, done, limit);
-		if (limit <= done)
-			break;
 	}
+	mmfs_guard_leave(prev);
 	if (done == 0 && n > 0)
 		return mmfs_fail(EIO, MMFS_FAULT_MSG);
 	return (ssize_t)done;

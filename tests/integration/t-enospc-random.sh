@@ -226,8 +226,33 @@ case $res:$got in
 	ok "a mapped write that cannot be stored fails msync ($res)" ;;
 *) fail "mapped write on the full fs: $res" ;;
 esac
+# (3) A write whose first page the file system cannot give, with pages
+# after it stored: natively it fails with nothing written.  The kernel
+# holds the file's pages (read through this descriptor), so it sends the
+# write whole; the page goes from under it, and the space with it.
+head -c 32768 /dev/urandom >"$T/k"
+rm "$B/filler"
+cp "$T/k" "$M/k"
+res=$(py "$M/k" "$B" <<'EOF'
+import errno, os, subprocess, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.pread(fd, 32768, 0)
+k = os.path.join(sys.argv[2], "k")
+subprocess.run(["fallocate", "-p", "-o", "0", "-l", "4096", k], check=True)
+subprocess.run(["dd", "if=/dev/zero", "of=" + sys.argv[2] + "/filler",
+                "bs=4k", "status=none"], stderr=subprocess.DEVNULL)
+try:
+    print("wrote", os.pwrite(fd, b"y" * 8192, 4096 - 55))
+except OSError as e:
+    print(errno.errorcode[e.errno])
+EOF
+) || fail "write on the full fs: $res"
+assert_eq ENOSPC "$res" "a write whose first page cannot be had fails"
+cmp -s -i 4096 "$T/k" "$B/k" ||
+	fail "the failed write changed BACKING past its first page"
+ok "a failed write changed no byte past its first page"
 mmfs_alive "daemon alive after the exact cases"
-rm "$B/filler" "$M/g" "$M/h"
+rm "$B/filler" "$M/g" "$M/h" "$M/k"
 
 # Three writers at once, each may grow to 3 MiB: together they fill the
 # 4 MiB (less the precious file) often, and truncates free space again.
