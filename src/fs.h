@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 
 #include "mmfs.h"
@@ -28,6 +29,11 @@ enum mmfs_cache_mode {
 
 /* Largest read or write request we ask the kernel for. */
 #define MMFS_MAX_IO (1024 * 1024)
+
+/* Largest read request, unless -o max_read says otherwise: a page less,
+ * so that a spliced reply (a pipe buffer per page, one for the header)
+ * fits the 1 MiB pipe an unprivileged process may have (splice.c). */
+#define MMFS_MAX_READ (MMFS_MAX_IO - 4096)
 
 /*
  * In fi->flags of open, create and write: the kernel asked us to clear
@@ -109,6 +115,17 @@ static inline int mmfs_handle_fd(const struct mmfs_inode *inode,
 {
 	return h->fd >= 0 ? h->fd : inode->fd;
 }
+
+/* splice.c: mmfs_splice_load loads [off, off + len) of the backing file
+ * fd into the calling thread's pipe (false: could not, wholly); the next
+ * reply the thread sends that carries exactly the map's bytes mem..len,
+ * the same bytes, is then sent from the pipe by mmfs_splice_send, which
+ * the session's writev hook calls first (false: write iov as usual).
+ * mmfs_splice_drop discards a load no reply took. */
+bool mmfs_splice_load(int fd, off_t off, size_t len, const void *mem);
+void mmfs_splice_drop(void);
+bool mmfs_splice_send(int devfd, const struct iovec *iov, int count,
+		      ssize_t *res);
 
 /* An open directory. */
 struct mmfs_dirh {

@@ -200,10 +200,12 @@ static void usage(const char *prog)
 	      "(default: BACKING)\n"
 	      "    -o subtype=TYPE        type shown as fuse.TYPE (default: "
 	      "mmapfs)\n"
-	      "    -o max_read=N, user=NAME, context=CTX, "
-	      "fscontext=CTX,\n"
-	      "       defcontext=CTX, rootcontext=CTX\n"
-	      "                           passed to the kernel\n"
+	      "    -o max_read=N          largest read request in bytes "
+	      "(default: 1 MiB less a\n"
+	      "                           page, 1044480)\n"
+	      "    -o user=NAME, context=CTX, fscontext=CTX, "
+	      "defcontext=CTX,\n"
+	      "       rootcontext=CTX     passed to the kernel\n"
 	      "    -o defaults, auto, noauto, user, nouser, users, owner, "
 	      "group, nofail,\n"
 	      "       _netdev, comment=TEXT, x-NAME, relatime, norelatime, "
@@ -629,10 +631,11 @@ static bool mountinfo_path_is(const char *field, const char *path)
 
 /*
  * The kernel gives a FUSE mount 128 KiB of readahead, so a streaming read
- * arrives as 128 KiB requests although one may carry 1 MiB (MMFS_MAX_IO).
- * Raise the mount's readahead before the kernel reads INIT's reply, which
- * may only lower it (op_init asks for MMFS_MAX_IO): eight times fewer
- * round trips per byte read.  Needs root; without it nothing changes.
+ * arrives as 128 KiB requests although one may carry 1 MiB less a page
+ * (MMFS_MAX_READ).  Raise the mount's readahead to that before the kernel
+ * reads INIT's reply, which may only lower it (op_init asks for the same):
+ * eight times fewer round trips per byte read.  Needs root; without it
+ * nothing changes.
  */
 static void raise_readahead(const char *mnt)
 {
@@ -660,7 +663,7 @@ static void raise_readahead(const char *mnt)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	snprintf(line, sizeof(line), "%d\n", MMFS_MAX_IO / 1024);
+	snprintf(line, sizeof(line), "%d\n", MMFS_MAX_READ / 1024);
 	if (write(fd, line, strlen(line)) < 0)
 		mmfs_log(FUSE_LOG_DEBUG, "%s: %s\n", path, strerror(errno));
 	close(fd);
@@ -734,6 +737,7 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 	struct fuse_out_header *out = iov[0].iov_base;
 	struct fuse_init_out *a;
 	uint64_t u = init_unique;
+	ssize_t r;
 
 	(void)userdata;
 	if (u && count >= 2 && iov[0].iov_len == sizeof(*out) &&
@@ -746,6 +750,8 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 		    (init_offered & FUSE_HANDLE_KILLPRIV_V2))
 			a->flags |= FUSE_HANDLE_KILLPRIV_V2;
 	}
+	if (mmfs_splice_send(fd, iov, count, &r))
+		return r;
 	return writev(fd, iov, count);
 }
 
@@ -847,6 +853,13 @@ int main(int argc, char *argv[])
 		add_opt(&args, "fsname=", backing ? backing : "mmapfs-anon");
 	if (!cl.has_subtype)
 		add_opt(&args, "subtype=mmapfs", NULL);
+	if (!fs.max_read) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%d", MMFS_MAX_READ);
+		add_opt(&args, "max_read=", v);
+		fs.max_read = MMFS_MAX_READ;
+	}
 	given = given_max_threads(&args); /* fuse_parse_cmdline eats it */
 	if (fuse_parse_cmdline(&args, &opts) != 0)
 		return 1;

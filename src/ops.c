@@ -72,7 +72,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_read = fs->max_read; /* libfuse wants the mount's value */
 	/* as much as main.c's raise_readahead allowed (the kernel keeps
 	 * the smaller of the two) */
-	conn->max_readahead = MMFS_MAX_IO;
+	conn->max_readahead = MMFS_MAX_READ;
 	if (conn->max_background < 64)
 		conn->max_background = 64;
 }

@@ -1,0 +1,182 @@
+/*
+ * splice.c - reply to a large read of a file-backed map by splice(2) from
+ * the backing file, whose page cache the map shows: the same bytes, moved
+ * into the reply as page references and copied once, by the kernel, into
+ * the FUSE request, without the daemon's page tables ever mapping them.
+ *
+ * /dev/fuse takes a reply in one piece, header first, and the header is
+ * libfuse's to write.  So the read's data is loaded into a pipe of the
+ * worker thread first (mmfs_splice_load), where a short count shows an
+ * end of file moved from outside before anything is promised; then the
+ * reply the read sends is caught on its way out (mmfs_splice_send, from
+ * the session's writev hook): its header goes into a second pipe, the data
+ * follows it from the first, and both go to /dev/fuse.  Whatever fails on
+ * the way leaves the reply to be written from the map as before.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+struct pipe_pair {
+	int rd, wr;
+};
+
+/* A worker thread's pipes, made on its first large read. */
+struct splice_state {
+	struct pipe_pair data; /* the loaded bytes */
+	struct pipe_pair msg;  /* header, then the data: the whole reply */
+	size_t slots;	       /* pages a pipe holds */
+	size_t loaded;	       /* bytes in data */
+	const void *mem;       /* the map's bytes the loaded ones stand for */
+	bool broken;	       /* pipes cannot be had: do not try again */
+};
+
+static __thread struct splice_state st = {
+	{ -1, -1 }, { -1, -1 }, 0, 0, NULL, false
+};
+
+static void pair_close(struct pipe_pair *p)
+{
+	if (p->rd >= 0)
+		close(p->rd);
+	if (p->wr >= 0)
+		close(p->wr);
+	p->rd = p->wr = -1;
+}
+
+/* Drop both pipes with whatever they hold; the next load makes new ones. */
+static void reset(struct splice_state *s)
+{
+	pair_close(&s->data);
+	pair_close(&s->msg);
+	s->loaded = 0;
+	s->mem = NULL;
+}
+
+/* One pipe, non-blocking (a splice into a full pipe then comes back short
+ * instead of waiting for a reader), of the size a reply needs: one buffer
+ * per page, one for the header.  Returns the pages it holds, or 0. */
+static size_t pair_open(struct pipe_pair *p, struct splice_state *s)
+{
+	int fds[2], r;
+
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+		if (errno != EMFILE && errno != ENFILE)
+			s->broken = true;
+		return 0;
+	}
+	p->rd = fds[0];
+	p->wr = fds[1];
+	r = fcntl(p->wr, F_SETPIPE_SZ, MMFS_MAX_IO);
+	if (r < 0)
+		r = fcntl(p->wr, F_GETPIPE_SZ);
+	if (r <= 0) {
+		s->broken = true;
+		return 0;
+	}
+	return (size_t)r / mmfs_pagesize();
+}
+
+static bool pipes_ready(struct splice_state *s)
+{
+	size_t a, b;
+
+	if (s->data.rd >= 0)
+		return true;
+	if (s->broken)
+		return false;
+	a = pair_open(&s->data, s);
+	b = a ? pair_open(&s->msg, s) : 0;
+	if (!b) {
+		reset(s);
+		return false;
+	}
+	s->slots = a < b ? a : b;
+	return true;
+}
+
+/* The pages [off, off + len) spans. */
+static size_t pages_spanned(off_t off, size_t len)
+{
+	uint64_t page = mmfs_pagesize();
+	uint64_t a = (uint64_t)off & ~(page - 1);
+
+	return (size_t)(((uint64_t)off + len - a + page - 1) / page);
+}
+
+bool mmfs_splice_load(int fd, off_t off, size_t len, const void *mem)
+{
+	struct splice_state *s = &st;
+	size_t done = 0;
+	ssize_t r;
+
+	if (s->loaded)
+		reset(s); /* a reply that never went out */
+	if (!pipes_ready(s) || pages_spanned(off, len) + 1 > s->slots)
+		return false;
+	while (done < len) {
+		r = splice(fd, &off, s->data.wr, NULL, len - done, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			/* the file ends sooner than the map, or cannot be
+			 * read this way (a write-only descriptor) */
+			reset(s);
+			return false;
+		}
+		done += (size_t)r;
+	}
+	s->loaded = len;
+	s->mem = mem;
+	return true;
+}
+
+void mmfs_splice_drop(void)
+{
+	if (st.loaded)
+		reset(&st);
+}
+
+bool mmfs_splice_send(int devfd, const struct iovec *iov, int count,
+		      ssize_t *res)
+{
+	struct splice_state *s = &st;
+	size_t hdr, total;
+	ssize_t r;
+
+	if (!s->loaded)
+		return false;
+	if (count != 2 || iov[1].iov_base != s->mem ||
+	    iov[1].iov_len != s->loaded)
+		goto fail;
+	hdr = iov[0].iov_len;
+	total = hdr + s->loaded;
+	if (write(s->msg.wr, iov[0].iov_base, hdr) != (ssize_t)hdr)
+		goto fail;
+	/* pipe to pipe: the buffers move, the bytes stay where they are */
+	do
+		r = splice(s->data.rd, NULL, s->msg.wr, NULL, s->loaded, 0);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)s->loaded)
+		goto fail;
+	/* The kernel takes the whole message or none of it.  If it refused
+	 * (the request was interrupted meanwhile: ENOENT), writev from the
+	 * map then gets the same answer. */
+	do
+		r = splice(s->msg.rd, NULL, devfd, NULL, total, 0);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)total)
+		goto fail;
+	s->loaded = 0;
+	s->mem = NULL;
+	*res = r;
+	return true;
+fail:
+	reset(s);
+	return false;
+}
