@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -39,6 +40,12 @@ struct splice_state {
 static __thread struct splice_state st = {
 	{ -1, -1 }, { -1, -1 }, 0, 0, NULL, false
 };
+
+/* Closes a worker's pipes when it exits (-o max_idle_threads lets libfuse
+ * end idle workers). */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static bool exit_key_ok;
 
 static void pair_close(struct pipe_pair *p)
 {
@@ -82,6 +89,16 @@ static size_t pair_open(struct pipe_pair *p, struct splice_state *s)
 	return (size_t)r / mmfs_pagesize();
 }
 
+static void on_exit_thread(void *p)
+{
+	reset(p);
+}
+
+static void exit_key_make(void)
+{
+	exit_key_ok = pthread_key_create(&exit_key, on_exit_thread) == 0;
+}
+
 static bool pipes_ready(struct splice_state *s)
 {
 	size_t a, b;
@@ -90,6 +107,11 @@ static bool pipes_ready(struct splice_state *s)
 		return true;
 	if (s->broken)
 		return false;
+	pthread_once(&exit_once, exit_key_make);
+	if (!exit_key_ok || pthread_setspecific(exit_key, s) != 0) {
+		s->broken = true; /* pipes would outlive the thread */
+		return false;
+	}
 	a = pair_open(&s->data, s);
 	b = a ? pair_open(&s->msg, s) : 0;
 	if (!b) {

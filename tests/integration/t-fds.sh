@@ -14,6 +14,34 @@
 
 mmfs_require_fuse
 
+# Large reads are spliced through two pipes of the worker thread that
+# serves them.  With -o max_idle_threads=1 libfuse ends and starts workers
+# all the time: each must close its pipes as it ends.
+head -c $((8 << 20)) /dev/urandom >"$B/big"
+mmfs_mount -o max_idle_threads=1,max_threads=6
+daemon_fds() { find "/proc/$MMFS_PID/fd" -mindepth 1 | wc -l; }
+before=$(daemon_fds)
+for round in 1 2 3 4 5; do
+	pids=()
+	for j in 1 2 3 4 5 6; do
+		cmp -s "$B/big" "$M/big" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || fail "round $round: a read differs from BACKING"
+	done
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+done
+threads=$(find "/proc/$MMFS_PID/task" -mindepth 1 -maxdepth 1 | wc -l)
+after=$(daemon_fds)
+[ "$after" -le $((before + 4 * threads)) ] ||
+	fail "descriptors: $before before 30 parallel reads, $after after," \
+		"with $threads threads left (4 each at most)"
+ok "ended workers closed their pipes ($before descriptors, then $after" \
+	"with $threads threads)"
+mmfs_umount
+rm "$B/big"
+
 # The daemon raises its soft limit to the hard one: lower the hard one.
 real_daemon=$MMAPFS
 cat >"$T/mmapfs-400" <<EOF
@@ -165,7 +193,6 @@ assert_content "$M/f7" "fW0077;file-7;file-7;file-7;file-7;file-7;file-7;file-7;
 # loads it at start, as that load needs a descriptor.
 out=$(py "$M" h <"$T/over.py") || fail "second burst past the limit"
 ok "second burst: ENFILE after $out files"
-daemon_fds() { find "/proc/$MMFS_PID/fd" -mindepth 1 | wc -l; }
 wait_until 10 test "$(daemon_fds)" -ge 400 ||
 	fail "the daemon's descriptors never all in use: $(daemon_fds)"
 
