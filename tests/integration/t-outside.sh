@@ -231,4 +231,44 @@ EOF
 scenario ""
 scenario cache=never
 
+# Large reads are spliced from the backing file's pages, which the daemon
+# then never maps (its RSS stays flat); where the file is shorter than the
+# map (truncated outside), they give what it still has, then EOF.
+head -c $((8 << 20)) /dev/urandom >"$B/big"
+mmfs_mount
+res=$(py "$M/big" "$B/big" "$MMFS_PID" 2>&1 <<'EOF'
+import mmap, os, sys
+path, back, pid = sys.argv[1:4]
+orig = open(back, "rb").read()
+def rss_file():
+    for line in open("/proc/%s/status" % pid):
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) << 10
+buf = mmap.mmap(-1, 1 << 20)
+def pread(fd, off):
+    n = os.preadv(fd, [buf], off)
+    return bytes(buf[:n])
+fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+before = rss_file()
+for off in range(0, len(orig), 1 << 20):
+    if pread(fd, off) != orig[off:off + (1 << 20)]:
+        sys.exit("bytes differ at %d" % off)
+grown = rss_file() - before
+if grown > (2 << 20):
+    sys.exit("daemon RssFile grew by %d bytes reading 8 MiB" % grown)
+os.truncate(back, 3 << 19)
+got = pread(fd, 1 << 20)
+if got != orig[1 << 20:3 << 19]:
+    sys.exit("after the truncate: %d bytes at 1 MiB, want the 512 KiB left"
+             % len(got))
+if pread(fd, 2 << 20) != b"":
+    sys.exit("after the truncate: bytes past the new end")
+print("RssFile +%d KiB" % (grown >> 10))
+EOF
+) || fail "large reads: $res"
+ok "large reads: every byte, then short and EOF past an outside truncate" \
+	"($res)"
+mmfs_alive "daemon alive after large reads past an outside truncate"
+mmfs_umount
+
 mmfs_done
