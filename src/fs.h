@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "mmfs.h"
 
