@@ -546,7 +546,8 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * mapping them here.  The load comes back short where the file no
 	 * longer has them: then as below. */
 	spliced = size >= SPLICE_MIN && fs->access != MMFS_ACCESS_COPY &&
-		  handle_of(fi)->fd < 0 && (inode->fd_access & MMFS_FD_READ) &&
+		  handle_of(fi)->fd < 0 &&
+		  mmfs_fd_serves(inode, MMFS_FD_READ) &&
 		  mmfs_splice_load(inode->fd, off, size, inode->base + pos);
 	/* Fault the pages in first, where a fault is survivable; this also
 	 * spares the kernel's copy below the page faults. */
