@@ -421,10 +421,6 @@ static bool pages_present(struct mmfs_inode *inode, uint64_t pos, size_t n)
 	return true;
 }
 
-/* From this size on a read of a file's map is spliced (splice.c); below
- * it, replying from the map is as fast with fewer syscalls. */
-#define SPLICE_MIN (64 * 1024)
-
 /* pread(2) until done or the end: the count read, or -errno if none. */
 static ssize_t pread_all(int fd, char *buf, size_t n, uint64_t off)
 {
@@ -509,14 +505,26 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	free(buf);
 }
 
+/* May a read through handle h be spliced from inode's descriptor (lock
+ * held)?  Only where the map shows the backing file: not a copy mount's
+ * private data, nor through a handle with its own descriptor (the
+ * inode's cannot read). */
+static bool may_splice(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       struct mmfs_handle *h)
+{
+	return fs->access != MMFS_ACCESS_COPY && !inode->priv && h->fd < 0 &&
+	       inode->map && mmfs_fd_serves(inode, MMFS_FD_READ);
+}
+
 void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		  struct fuse_file_info *fi)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	struct mmfs_handle *h = handle_of(fi);
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
 	uint64_t pos = (uint64_t)off;
-	bool spliced;
+	bool spliced = false;
 	size_t len;
 	int err;
 
@@ -525,13 +533,25 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_rwlock_rdlock(&inode->lock);
-	/* A read that reaches the end: the file may have changed outside
-	 * the mount, so bring the map in line first (once). */
-	if (!inode->priv &&
-	    (pos >= inode->maplen || size > inode->maplen - pos)) {
-		pthread_rwlock_unlock(&inode->lock);
-		resync(fs, inode);
-		pthread_rwlock_rdlock(&inode->lock);
+	/*
+	 * Reads are spliced from the backing file's page cache, the pages
+	 * the map shows (splice.c): the bytes go into the reply as page
+	 * references, without being mapped here.  A read that reaches the
+	 * end of the map must first find out whether the file changed
+	 * outside the mount: a spliced load can tell, as it comes back
+	 * short when the file ends sooner and finds one byte more when it
+	 * ends later.  Otherwise (or then) the map is brought in line.
+	 */
+	len = inode->maplen;
+	if (!inode->priv && (pos >= len || size > len - pos)) {
+		if (size > 0 && pos < len && may_splice(fs, inode, h))
+			spliced = mmfs_splice_load(inode->fd, off, len - pos,
+						   true, inode->base + pos);
+		if (!spliced) {
+			pthread_rwlock_unlock(&inode->lock);
+			resync(fs, inode);
+			pthread_rwlock_rdlock(&inode->lock);
+		}
 	}
 	len = inode->maplen;
 	if (!inode->map || pos >= len || size == 0) {
@@ -541,19 +561,17 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (size > len - pos)
 		size = len - pos;
-	/* A large read of a file's shared map: its bytes are in the backing
-	 * file's page cache, which splice(2) moves into the reply without
-	 * mapping them here.  The load comes back short where the file no
-	 * longer has them: then as below. */
-	spliced = size >= SPLICE_MIN && fs->access != MMFS_ACCESS_COPY &&
-		  handle_of(fi)->fd < 0 &&
-		  mmfs_fd_serves(inode, MMFS_FD_READ) &&
-		  mmfs_splice_load(inode->fd, off, size, inode->base + pos);
+	/* The load comes back short where the file no longer has the
+	 * bytes: then from the map, as where splicing is not for this
+	 * file. */
+	if (!spliced && may_splice(fs, inode, h))
+		spliced = mmfs_splice_load(inode->fd, off, size, false,
+					   inode->base + pos);
 	/* Fault the pages in first, where a fault is survivable; this also
 	 * spares the kernel's copy below the page faults. */
 	if (!spliced && !pages_present(inode, pos, size)) {
 		pthread_rwlock_unlock(&inode->lock);
-		read_fallback(req, fs, inode, handle_of(fi), size, pos);
+		read_fallback(req, fs, inode, h, size, pos);
 		return;
 	}
 	bv.buf[0].size = size;

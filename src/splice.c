@@ -1,6 +1,6 @@
 /*
- * splice.c - reply to a large read of a file-backed map by splice(2) from
- * the backing file, whose page cache the map shows: the same bytes, moved
+ * splice.c - reply to a read of a file-backed map by splice(2) from the
+ * backing file, whose page cache the map shows: the same bytes, moved
  * into the reply as page references and copied once, by the kernel, into
  * the FUSE request, without the daemon's page tables ever mapping them.
  *
@@ -27,7 +27,7 @@ struct pipe_pair {
 	int rd, wr;
 };
 
-/* A worker thread's pipes, made on its first large read. */
+/* A worker thread's pipes, made on its first read. */
 struct splice_state {
 	struct pipe_pair data; /* the loaded bytes */
 	struct pipe_pair msg;  /* header, then the data: the whole reply */
@@ -131,18 +131,19 @@ static size_t pages_spanned(off_t off, size_t len)
 	return (size_t)(((uint64_t)off + len - a + page - 1) / page);
 }
 
-bool mmfs_splice_load(int fd, off_t off, size_t len, const void *mem)
+bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
+		      const void *mem)
 {
 	struct splice_state *s = &st;
-	size_t done = 0;
+	size_t want = at_end ? len + 1 : len, done = 0;
 	ssize_t r;
 
 	if (s->loaded)
 		reset(s); /* a reply that never went out */
-	if (!pipes_ready(s) || pages_spanned(off, len) + 1 > s->slots)
+	if (!pipes_ready(s) || pages_spanned(off, want) + 1 > s->slots)
 		return false;
 	while (done < len) {
-		r = splice(fd, &off, s->data.wr, NULL, len - done, 0);
+		r = splice(fd, &off, s->data.wr, NULL, want - done, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -152,6 +153,10 @@ bool mmfs_splice_load(int fd, off_t off, size_t len, const void *mem)
 			return false;
 		}
 		done += (size_t)r;
+	}
+	if (done != len) { /* at_end: the file goes on past the map */
+		reset(s);
+		return false;
 	}
 	s->loaded = len;
 	s->mem = mem;

@@ -209,6 +209,34 @@ EOF
 	fi
 	exec 7<&- 8<&-
 
+	# 2b. a read through an open handle that runs past the map's end
+	# finds the bytes appended from outside, and only what is left after
+	# an outside truncate (cache=never: every read reaches the daemon).
+	if [ "$opts" = cache=never ]; then
+		py "$M/gs" "$B/gs" <<'EOF'
+import os, sys
+p, back = sys.argv[1:3]
+with open(back, "wb") as f:
+    f.write(b"a" * 3000)
+fd = os.open(p, os.O_RDONLY)
+assert os.pread(fd, 8192, 0) == b"a" * 3000, "first read"
+with open(back, "ab") as f:
+    f.write(b"b" * 3000)
+for off in (0, 2999):
+    got = os.pread(fd, 8192, off)
+    want = (b"a" * 3000 + b"b" * 3000)[off:]
+    assert got == want, "read at %d after an outside append: %d bytes, " \
+        "want %d" % (off, len(got), len(want))
+os.truncate(back, 1000)
+got = os.pread(fd, 8192, 0)
+assert got == b"a" * 1000, \
+    "read after an outside truncate: %d bytes, want 1000" % len(got)
+os.close(fd)
+EOF
+		ok "$tag an open handle's read past the map sees outside growth"
+		rm "$B/gs"
+	fi
+
 	# 3. replaced by rename-over, and deleted, from outside
 	exec 7<"$M/r" 8<"$M/del"
 	printf 'NEW\n' >"$B/r.tmp"
