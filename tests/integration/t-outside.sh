@@ -297,6 +297,40 @@ EOF
 ok "large reads: every byte, then short and EOF past an outside truncate" \
 	"($res)"
 mmfs_alive "daemon alive after large reads past an outside truncate"
+
+# Small reads and writes do not map the file's pages in the daemon either:
+# they move through the page cache the map shows.
+head -c $((8 << 20)) /dev/urandom >"$B/small"
+res=$(py "$M/small" "$B/small" "$MMFS_PID" 2>&1 <<'EOF'
+import mmap, os, sys
+path, back, pid = sys.argv[1:4]
+want = bytearray(open(back, "rb").read())
+def rss_file():
+    for line in open("/proc/%s/status" % pid):
+        if line.startswith("RssFile:"):
+            return int(line.split()[1]) << 10
+buf = mmap.mmap(-1, 4096)
+fd = os.open(path, os.O_RDWR | os.O_DIRECT)
+before = rss_file()
+for off in range(0, len(want), 4096):
+    n = os.preadv(fd, [buf], off)
+    if buf[:n] != want[off:off + 4096]:
+        sys.exit("4 KiB read at %d: bytes differ" % off)
+    buf[:] = bytes([off >> 12 & 0xff]) * 4096
+    if os.pwritev(fd, [buf], off) != 4096:
+        sys.exit("4 KiB write at %d: short" % off)
+    want[off:off + 4096] = buf[:]
+grown = rss_file() - before
+os.close(fd)
+if grown > (2 << 20):
+    sys.exit("daemon RssFile grew by %d bytes reading and writing 8 MiB "
+             "in 4 KiB requests" % grown)
+if open(back, "rb").read() != want:
+    sys.exit("the backing file lacks the writes")
+print("RssFile +%d KiB" % (grown >> 10))
+EOF
+) || fail "small requests: $res"
+ok "4 KiB reads and writes of 8 MiB: every byte, daemon maps none ($res)"
 mmfs_umount
 
 mmfs_done
