@@ -65,6 +65,36 @@ static void reset(struct splice_state *s)
 	s->mem = NULL;
 }
 
+/* /dev/null, where a load the read cannot use is poured out. */
+static int null_fd = -1;
+static pthread_once_t null_once = PTHREAD_ONCE_INIT;
+
+static void null_open(void)
+{
+	null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+}
+
+/* Empty the data pipe of the n bytes a load left in it (the file changed
+ * outside): a file read while something outside appends to it would
+ * otherwise pay for new pipes at every read of its end.  Drops the pipes
+ * if they cannot be emptied. */
+static void discard(struct splice_state *s, size_t n)
+{
+	ssize_t r;
+
+	pthread_once(&null_once, null_open);
+	while (n > 0 && null_fd >= 0) {
+		r = splice(s->data.rd, NULL, null_fd, NULL, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n -= (size_t)r;
+	}
+	if (n > 0)
+		reset(s);
+}
+
 /* One pipe, non-blocking (a splice into a full pipe then comes back short
  * instead of waiting for a reader), of the size a reply needs: one buffer
  * per page, one for the header.  Returns the pages it holds, or 0. */
@@ -149,13 +179,13 @@ bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
 		if (r <= 0) {
 			/* the file ends sooner than the map, or cannot be
 			 * read this way (a write-only descriptor) */
-			reset(s);
+			discard(s, done);
 			return false;
 		}
 		done += (size_t)r;
 	}
 	if (done != len) { /* at_end: the file goes on past the map */
-		reset(s);
+		discard(s, done);
 		return false;
 	}
 	s->loaded = len;
