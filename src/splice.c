@@ -75,14 +75,17 @@ static void null_open(void)
 }
 
 /* Empty the data pipe of the n bytes a load left in it (the file changed
- * outside): a file read while something outside appends to it would
- * otherwise pay for new pipes at every read of its end.  Drops the pipes
- * if they cannot be emptied. */
+ * outside, or no reply took them): a file read while something outside
+ * appends to it would otherwise pay for new pipes at every read of its
+ * end.  Drops the pipes if they cannot be emptied.  The message pipe is
+ * empty whenever data holds a load (a send that fails resets both). */
 static void discard(struct splice_state *s, size_t n)
 {
 	ssize_t r;
 
 	pthread_once(&null_once, null_open);
+	s->loaded = 0;
+	s->mem = NULL;
 	while (n > 0 && null_fd >= 0) {
 		r = splice(s->data.rd, NULL, null_fd, NULL, n, 0);
 		if (r < 0 && errno == EINTR)
@@ -169,7 +172,7 @@ bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
 	ssize_t r;
 
 	if (s->loaded)
-		reset(s); /* a reply that never went out */
+		discard(s, s->loaded); /* a reply that never went out */
 	if (!pipes_ready(s) || pages_spanned(off, want) + 1 > s->slots)
 		return false;
 	while (done < len) {
@@ -196,7 +199,7 @@ bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
 void mmfs_splice_drop(void)
 {
 	if (st.loaded)
-		reset(&st);
+		discard(&st, st.loaded);
 }
 
 bool mmfs_splice_send(int devfd, const struct iovec *iov, int count,
