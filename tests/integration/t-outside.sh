@@ -212,26 +212,29 @@ EOF
 	# 2b. a read through an open handle that runs past the map's end
 	# finds the bytes appended from outside, and only what is left after
 	# an outside truncate (cache=never: every read reaches the daemon).
+	# A small file's reads are read into memory, a larger one's spliced:
+	# both must find out.
 	if [ "$opts" = cache=never ]; then
 		py "$M/gs" "$B/gs" <<'EOF'
 import os, sys
 p, back = sys.argv[1:3]
-with open(back, "wb") as f:
-    f.write(b"a" * 3000)
-fd = os.open(p, os.O_RDONLY)
-assert os.pread(fd, 8192, 0) == b"a" * 3000, "first read"
-with open(back, "ab") as f:
-    f.write(b"b" * 3000)
-for off in (0, 2999):
-    got = os.pread(fd, 8192, off)
-    want = (b"a" * 3000 + b"b" * 3000)[off:]
-    assert got == want, "read at %d after an outside append: %d bytes, " \
-        "want %d" % (off, len(got), len(want))
-os.truncate(back, 1000)
-got = os.pread(fd, 8192, 0)
-assert got == b"a" * 1000, \
-    "read after an outside truncate: %d bytes, want 1000" % len(got)
-os.close(fd)
+for n in (3000, 30000):
+    with open(back, "wb") as f:
+        f.write(b"a" * n)
+    fd = os.open(p, os.O_RDONLY)
+    assert os.pread(fd, 1 << 17, 0) == b"a" * n, "first read of %d" % n
+    with open(back, "ab") as f:
+        f.write(b"b" * n)
+    for off in (0, n - 1):
+        got = os.pread(fd, 1 << 17, off)
+        want = (b"a" * n + b"b" * n)[off:]
+        assert got == want, "read at %d after an outside append: %d " \
+            "bytes, want %d" % (off, len(got), len(want))
+    os.truncate(back, n // 3)
+    got = os.pread(fd, 1 << 17, 0)
+    assert got == b"a" * (n // 3), "read after an outside truncate: " \
+        "%d bytes, want %d" % (len(got), n // 3)
+    os.close(fd)
 EOF
 		ok "$tag an open handle's read past the map sees outside growth"
 		rm "$B/gs"
