@@ -528,6 +528,27 @@ int mmfs_resize(struct mmfs_map *map, int64_t newsize)
 	return err;
 }
 
+int mmfs_extend(struct mmfs_map *map, size_t newsize)
+{
+	int err;
+
+	MMFS_CHECK_VALID(map);
+	err = mmfs_check_resizeable(map);
+	if (err != 0)
+		return err;
+	/* Only a shared map of a file shows what a write to the file puts
+	 * past its end. */
+	if (map->fd < 0 || map->anonymous || !mmfs_is_shared(map->flags))
+		return mmfs_fail(EINVAL, "only a shared map of a file extends");
+	if (newsize < map->size ||
+	    (uint64_t)newsize > (uint64_t)(INT64_MAX - map->offset))
+		return mmfs_fail(EINVAL, "new size out of range");
+	if (newsize == map->size)
+		return 0;
+	err = mmfs_remap(map, newsize);
+	return err != 0 ? mmfs_fail_os(-err) : 0;
+}
+
 int mmfs_sync_length(struct mmfs_map *map)
 {
 	struct stat st;

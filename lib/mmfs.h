@@ -226,6 +226,18 @@ ssize_t mmfs_pwrite(struct mmfs_map *map, const void *buf, size_t n,
 		    uint64_t off);
 
 /*
+ * For a write that grows a file: the mapping grows to newsize bytes and
+ * the file is left alone, for the caller to write it out that far
+ * (pwrite(2) on the file, which then allocates as it writes, where
+ * ftruncate first would cost the file system a second change of size).
+ * Pages past the file's end fault until it reaches them.  If the write
+ * falls short, mmfs_sync_length gives back what it did not use.  Only a
+ * shared map of a file (-EINVAL otherwise, and for newsize below the
+ * current size); nothing changes on failure.
+ */
+int mmfs_extend(struct mmfs_map *map, size_t newsize);
+
+/*
  * After -EIO from a fault: compare the mapping with its file's size and
  * shrink the mapping to what the file still holds.  Returns 0 when the map
  * is consistent again, -ENODATA when the file no longer reaches past the

@@ -649,11 +649,15 @@ static ssize_t write_private(struct mmfs_fs *fs, struct mmfs_inode *inode,
 
 /*
  * A write that ends past the map (lock exclusive).  The map grows first,
- * through the engine's atomic resize, so that a size it cannot take
- * (ENOMEM or ENFILE at the mapping limit) fails before any byte changes;
- * then pwrite(2) fills it, as every write (see file_write).  A write
- * that fails part way gives back the growth it did not use: one that
- * wrote nothing leaves no hole up to off.
+ * so that a size it cannot take (ENOMEM or ENFILE at the mapping limit)
+ * fails before any byte changes; then pwrite(2) fills it, as every write
+ * (see file_write).  A write that fails part way gives back the growth it
+ * did not use: one that wrote nothing leaves no hole up to off.
+ *
+ * A mapped file grows by its map alone (mmfs_extend), and the pwrite
+ * itself grows the file: the engine's resize would ftruncate it first,
+ * a second change of size for the file system to record, which made an
+ * appending 4 KiB write + fsync take a third longer on ext4.
  */
 static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 			  const char *buf, size_t size, uint64_t off)
@@ -670,6 +674,16 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	}
 	old = inode->map ? inode->maplen : 0;
 	grow = end > old && !inode->map_ro;
+	if (grow && inode->map && end <= SIZE_MAX) {
+		err = mmfs_extend(inode->map, (size_t)end);
+		mmfs_map_refresh(fs, inode);
+		if (err < 0)
+			return mmfs_map_errno(err);
+		r = pwrite_all(fd, buf, size, off);
+		if (r < (ssize_t)size) /* back to what the file now holds */
+			mmfs_map_resync(fs, inode);
+		return r;
+	}
 	if (grow) {
 		err = mmfs_set_size(fs, inode, fd, end);
 		if (err < 0)

@@ -64,8 +64,39 @@ mmfs_alive "daemon survived a full fs when growing"
 assert_file_eq "$T/first" "$M/first" "first file intact through the mount"
 assert_file_eq "$T/first" "$B/first" "first file intact in the backing file"
 
-# Free the space: writing works again.
+# Free most of the space.
 rm "$M/filler" "$M/holey" "$M/grow"
+
+# An append cut short by the full fs gives back the map growth it did not
+# use: while the file is still open, its map is as long as the file.
+res=$(py "$M/short" "$B/short" 2>&1 <<'EOF'
+import array, errno, fcntl, os, sys
+path, back = sys.argv[1:3]
+IOC_INFO = (2 << 30) | (48 << 16) | (0xB7 << 8) | 6
+fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+off = os.pwrite(fd, b"s" * 4096, 0)
+try:
+    # nothing but writes meanwhile: a stat or an open re-syncs the map
+    while True:
+        off += os.pwrite(fd, b"t" * (1 << 20), off)
+except OSError as e:
+    assert e.errno == errno.ENOSPC, e
+size = os.path.getsize(back)
+assert size == off, "%d bytes written, the file has %d" % (off, size)
+info = array.array("Q", bytes(48))
+fcntl.ioctl(fd, IOC_INFO, info)
+assert info[0] == size, "map length %d, file size %d" % (info[0], size)
+assert os.fstat(fd).st_size == size, "stat %d" % os.fstat(fd).st_size
+data = os.pread(fd, size + 4096, 0)
+assert data == open(back, "rb").read(), "bytes differ from the backing file"
+os.close(fd)
+print(size)
+EOF
+) || fail "short append: $res"
+ok "an append cut short by ENOSPC leaves a map of the file's $res bytes"
+rm "$M/short"
+
+# Writing works again.
 head -c 500000 /dev/urandom >"$T/second"
 assert_ok dd if="$T/second" of="$M/second" bs=64k conv=fsync status=none
 assert_file_eq "$T/second" "$M/second" "a new file after freeing space"

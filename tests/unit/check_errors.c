@@ -79,6 +79,7 @@ enum op {
 	OP_PREAD,      /* a[0] = n, a[1] = off */
 	OP_PWRITE,
 	OP_SYNC_LENGTH,
+	OP_EXTEND,     /* a[0] = newsize */
 };
 
 /* The descriptor an OP_OPEN row passes. */
@@ -159,6 +160,7 @@ static const struct row rows[] = {
 	{"pread", T_CLOSED, OP_PREAD, {1, 0}, 0, EBADF, CLOSED_MSG},
 	{"pwrite", T_CLOSED, OP_PWRITE, {1, 0}, 0, EBADF, CLOSED_MSG},
 	{"sync_length", T_CLOSED, OP_SYNC_LENGTH, {0}, 0, EBADF, CLOSED_MSG},
+	{"extend", T_CLOSED, OP_EXTEND, {P(3)}, 0, EBADF, CLOSED_MSG},
 
 	/* The constructor, in Python's order of checks. */
 	{"mmap(f, -1)", T_NONE, OP_OPEN, {FD_FILE, -1, MAP_SHARED, RW, 0, 0},
@@ -278,6 +280,22 @@ static const struct row rows[] = {
 	{"resize(INT64_MIN)", T_ANON, OP_RESIZE, {INT64_MIN}, 0, EINVAL,
 	 "new size out of range"},
 	{"resize(INT64_MAX) at offset 1 page", T_OFFSET, OP_RESIZE,
+	 {INT64_MAX}, 0, EINVAL, "new size out of range"},
+	/* extend: resize's refusals, then only a shared map of a file may
+	 * grow without its file, and never shrink. */
+	{"extend, READ", T_READ, OP_EXTEND, {P(3)}, 0, EPERM,
+	 "mmap can't resize a readonly or copy-on-write memory map."},
+	{"extend, COPY", T_COPY, OP_EXTEND, {P(3)}, 0, EPERM,
+	 "mmap can't resize a readonly or copy-on-write memory map."},
+	{"extend, pinned", T_PINNED, OP_EXTEND, {P(3)}, 0, EBUSY,
+	 "mmap can't resize with extant buffers exported."},
+	{"extend, trackfd=False", T_NOTRACK, OP_EXTEND, {P(3)}, 0, EINVAL,
+	 "mmap can't resize with trackfd=False."},
+	{"extend, anonymous", T_ANON, OP_EXTEND, {P(3)}, 0, EINVAL,
+	 "only a shared map of a file extends"},
+	{"extend to less", T_FILE, OP_EXTEND, {P(1)}, 0, EINVAL,
+	 "new size out of range"},
+	{"extend(INT64_MAX) at offset 1 page", T_OFFSET, OP_EXTEND,
 	 {INT64_MAX}, 0, EINVAL, "new size out of range"},
 	/* OSError: 0 is refused before anything changes (mremap would). */
 	{"resize(0)", T_FILE, OP_RESIZE, {0}, 0, EINVAL, NULL},
@@ -605,6 +623,8 @@ static int64_t run(const struct row *r, struct fixture *fx)
 		return mmfs_pwrite(m, buf, (size_t)a0, (uint64_t)a1);
 	case OP_SYNC_LENGTH:
 		return mmfs_sync_length(m);
+	case OP_EXTEND:
+		return mmfs_extend(m, (size_t)a0);
 	}
 	ck_abort_msg("unknown op in row %s", r->what);
 	return 0;

@@ -1,7 +1,9 @@
 /* check_resize.c - map.c's resize (reference §7.4): growth, shrink, prefix
  * and offset maps, check order, and the atomicity CPython lacks (rollback
  * of a failed mremap or ftruncate, resize(0) refused before any change,
- * growable shared anonymous maps).  Test names carry the reference row. */
+ * growable shared anonymous maps), and extend, the growth without the
+ * file that the file system writes through.  Test names carry the
+ * reference row. */
 #include "unit.h"
 
 #include <fcntl.h>
@@ -444,6 +446,47 @@ START_TEST(test_resize_after_partial_madvise)
 }
 END_TEST
 
+/* extend: the map grows and the file does not; a write to the file then
+ * shows in the new pages, and sync_length gives back what it left. */
+START_TEST(test_extend_then_pwrite)
+{
+	size_t ps = unit_pagesize();
+	int fd = unit_tmpfile("0123456789", 10);
+	struct mmfs_map *map = unit_open_ok(fd, 0, MAP_SHARED, RW, 0, 0, 0);
+	unsigned char *data;
+	size_t len;
+
+	map->pos = 4;
+	ck_assert_ok(mmfs_extend(map, 10)); /* the same size: nothing */
+	ck_assert_ok(mmfs_extend(map, 3 * ps));
+	ck_assert_int_eq(mmfs_len(map), (ssize_t)(3 * ps));
+	ck_assert_uint_eq(map->pos, 4);
+	ck_assert_int_eq(unit_file_size(fd), 10); /* the file is left alone */
+	ck_assert_int_eq(pwrite(fd, "grown", 5, (off_t)(2 * ps)), 5);
+	ck_assert_int_eq(unit_file_size(fd), (int64_t)(2 * ps + 5));
+	data = unit_data(map, &len);
+	ck_assert_uint_eq(len, 3 * ps);
+	ck_assert_mem_eq(data, "0123456789", 10);
+	ck_assert(unit_all(data + 10, 0, 2 * ps - 10)); /* the hole */
+	ck_assert_mem_eq(data + 2 * ps, "grown", 5);
+	/* the write stopped short of the map's end: give the rest back */
+	ck_assert_ok(mmfs_sync_length(map));
+	ck_assert_int_eq(mmfs_len(map), (ssize_t)(2 * ps + 5));
+	ck_assert_mem_eq(unit_data(map, NULL) + 2 * ps, "grown", 5);
+	/* a map a madvise split still extends (afresh, keeping its bytes) */
+	ck_assert_ok(mmfs_madvise(map, MADV_RANDOM, 0, (int64_t)ps));
+	ck_assert_ok(mmfs_extend(map, 5 * ps));
+	ck_assert_int_eq(pwrite(fd, "far", 3, (off_t)(4 * ps)), 3);
+	data = unit_data(map, &len);
+	ck_assert_uint_eq(len, 5 * ps);
+	ck_assert_mem_eq(data, "0123456789", 10);
+	ck_assert_mem_eq(data + 2 * ps, "grown", 5);
+	ck_assert_mem_eq(data + 4 * ps, "far", 3);
+	mmfs_free(map);
+	close(fd);
+}
+END_TEST
+
 static Suite *resize_suite(void)
 {
 	Suite *s = suite_create("resize");
@@ -462,6 +505,7 @@ static Suite *resize_suite(void)
 	tcase_add_test(tc, test_resize_grow_shared_anonymous);
 	tcase_add_test(tc, test_resize_private_anonymous);
 	tcase_add_test(tc, test_resize_after_partial_madvise);
+	tcase_add_test(tc, test_extend_then_pwrite);
 	suite_add_tcase(s, tc);
 	return s;
 }
