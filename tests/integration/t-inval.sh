@@ -79,4 +79,25 @@ run()
 
 run "default"
 run "-o writeback" writeback
+
+# -o writeback: an ioctl first has the kernel write back the file's cached
+# writes, so find sees bytes written a moment before, with no fsync.
+mmfs_mount writeback
+res=$(py "$M/wb" 2>&1 <<'EOF'
+import fcntl, os, struct, sys
+FIND = (3 << 30) | (4128 << 16) | (0xB7 << 8) | 2
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+os.write(fd, b"a" * 100000)
+os.pwrite(fd, b"NEEDLE", 50000)
+# on the same descriptor: no open or close of the file meanwhile
+arg = bytearray(struct.pack("qqqII", 0, 2**63 - 1, -2, 6, 0) + b"NEEDLE")
+arg += bytes(4128 - len(arg))
+fcntl.ioctl(fd, FIND, arg)
+got = struct.unpack_from("q", arg, 16)[0]
+assert got == 50000, "find: %d" % got
+os.close(fd)
+EOF
+) || fail "-o writeback: $res"
+ok "-o writeback: find sees bytes still in the kernel's cache"
+mmfs_umount
 mmfs_done
