@@ -422,7 +422,7 @@ static bool pages_present(struct mmfs_inode *inode, uint64_t pos, size_t n)
 }
 
 /* pread(2) until done or the end: the count read, or -errno if none. */
-static ssize_t pread_all(int fd, char *buf, size_t n, uint64_t off)
+ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
 {
 	size_t done = 0;
 	ssize_t r;
@@ -475,14 +475,14 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	if ((size_t)got < size && !priv) {
 		/* a write-only descriptor cannot read: open one that can */
 		fd = mmfs_handle_fd(inode, h);
-		r = pread_all(fd, buf + got, size - (size_t)got,
-			      pos + (uint64_t)got);
+		r = mmfs_pread_all(fd, buf + got, size - (size_t)got,
+				   pos + (uint64_t)got);
 		if (r == -EBADF) {
 			fd = mmfs_reopen(inode, O_RDONLY);
 			r = fd < 0 ? fd
-				   : pread_all(fd, buf + got,
-					       size - (size_t)got,
-					       pos + (uint64_t)got);
+				   : mmfs_pread_all(fd, buf + got,
+						    size - (size_t)got,
+						    pos + (uint64_t)got);
 			if (fd >= 0)
 				close(fd);
 		}

@@ -116,6 +116,10 @@ static inline int mmfs_handle_fd(const struct mmfs_inode *inode,
 	return h->fd >= 0 ? h->fd : inode->fd;
 }
 
+/* file.c: pread(2) until n bytes are read or the file ends; the count
+ * read, or -errno if nothing was. */
+ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off);
+
 /* splice.c: mmfs_splice_load loads [off, off + len) of the backing file
  * fd into the calling thread's pipe, or its buffer for a small read
  * (false: could not, wholly; with at_end, also false unless the file ends

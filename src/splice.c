@@ -190,9 +190,6 @@ static size_t pages_spanned(off_t off, size_t len)
 static bool copy_load(struct splice_state *s, int fd, off_t off, size_t len,
 		      size_t want, const void *mem)
 {
-	size_t done = 0;
-	ssize_t r;
-
 	if (!s->copy) {
 		if (!exit_hook(s))
 			return false;
@@ -200,15 +197,8 @@ static bool copy_load(struct splice_state *s, int fd, off_t off, size_t len,
 		if (!s->copy)
 			return false;
 	}
-	while (done < want) {
-		r = pread(fd, s->copy + done, want - done, off + (off_t)done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		done += (size_t)r;
-	}
-	if (done != len) /* shorter: the file shrank; longer: it grew */
+	/* shorter: the file shrank; longer: it grew */
+	if (mmfs_pread_all(fd, s->copy, want, (uint64_t)off) != (ssize_t)len)
 		return false;
 	s->loaded = len;
 	s->mem = mem;
@@ -278,7 +268,7 @@ bool mmfs_splice_send(int devfd, const struct iovec *iov, int count,
 		return false;
 	}
 	if (s->copied) {
-		struct iovec v[2] = { iov[0], { s->copy, s->loaded } };
+		struct iovec v[2] = {iov[0], {s->copy, s->loaded}};
 
 		mmfs_splice_drop();
 		*res = writev(devfd, v, 2);
