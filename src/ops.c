@@ -665,6 +665,20 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	free(buf);
 }
 
+/*
+ * An access ACL carries the mode's permission bits: setting one (cp -a
+ * sets the mode so, last) changes the mode, and removing one may.  Unless
+ * it reads the ACLs itself (FUSE_POSIX_ACL, with -o acl), the kernel does
+ * not know that and would show the old mode until its cached attributes
+ * time out: drop them before replying, so that the caller's next stat
+ * asks us.  Attributes only (offset -1): no page is dropped or waited for.
+ */
+static void acl_changed(struct mmfs_fs *fs, fuse_ino_t ino, const char *name)
+{
+	if (fs->se && strcmp(name, "system.posix_acl_access") == 0)
+		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+}
+
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
@@ -679,8 +693,12 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		return;
 	}
 	mmfs_procpath(inode->fd, path, sizeof(path));
-	mmfs_reply_err(req, setxattr(path, name, value, size, flags) < 0 ? errno
-									 : 0);
+	if (setxattr(path, name, value, size, flags) < 0) {
+		mmfs_reply_err(req, errno);
+		return;
+	}
+	acl_changed(fs, ino, name);
+	mmfs_reply_err(req, 0);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
@@ -696,7 +714,12 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		return;
 	}
 	mmfs_procpath(inode->fd, path, sizeof(path));
-	mmfs_reply_err(req, removexattr(path, name) < 0 ? errno : 0);
+	if (removexattr(path, name) < 0) {
+		mmfs_reply_err(req, errno);
+		return;
+	}
+	acl_changed(fs, ino, name);
+	mmfs_reply_err(req, 0);
 }
 
 /* access(2), checked as the caller (the daemon may be root). */

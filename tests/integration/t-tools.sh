@@ -55,6 +55,16 @@ touch -d '2003-04-05 06:07:08.123456789' "$S/gen/a/f5.h"
 both 'cp -a "'"$S"'" "$D/tree" &&
 	diff -r --no-dereference "'"$S"'" "$D/tree"' "cp -a + diff -r"
 assert_eq "status=0" "$BOTH_OUT" "diff -r of the copy is clean"
+# cp -a sets the mode last, through an access ACL (fsetxattr of
+# system.posix_acl_access) on a file it created 0600 or 0700: the mode
+# must read back at once, not when the cached attributes time out.
+both 'mkdir "$D/modes" && cp -a "'"$S"'/gen/a/f1.h" "'"$S"'/gen/a/f4.h" \
+	"'"$S"'/gen/a" "$D/modes/" && stat -c "%a %n" "$D/modes/f1.h" \
+	"$D/modes/f4.h" "$D/modes/a"' "cp -a: modes read back at once"
+assert_eq "644 D/modes/f1.h
+755 D/modes/f4.h
+755 D/modes/a" "$(printf '%s\n' "$BOTH_OUT" | head -3)" \
+	"cp -a: modes read back at once, through the mount"
 both 'cd "$D/tree" && find . -printf "%y %m %n %u:%g %T@ %p -> %l\n" |
 	sort && find . -type f -printf "%s %p\n" | sort' "tree listing"
 both 'cd "$D/tree" && find . -type f -print0 | sort -z |
