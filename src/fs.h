@@ -162,6 +162,7 @@ struct mmfs_fs {
 	bool as_root; /* daemon runs as root: create files as the caller */
 	bool acl; /* -o default_permissions: ask the kernel to check ACLs */
 	bool dont_mask; /* the kernel leaves the caller's umask to us */
+	bool kernel_acl; /* the kernel reads ACLs itself (FUSE_POSIX_ACL) */
 	unsigned int max_read;	 /* -o max_read=N, 0 if not given */
 	double timeout;		 /* entry and attribute timeout, seconds */
 	struct fuse_session *se; /* for cache invalidation notices */

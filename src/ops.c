@@ -40,6 +40,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 */
 	if (fs->acl && (conn->capable & FUSE_CAP_POSIX_ACL)) {
 		conn->want |= FUSE_CAP_POSIX_ACL;
+		fs->kernel_acl = true;
 		if (conn->capable & FUSE_CAP_DONT_MASK) {
 			conn->want |= FUSE_CAP_DONT_MASK;
 			fs->dont_mask = true;
@@ -668,14 +669,16 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 /*
  * An access ACL carries the mode's permission bits: setting one (cp -a
  * sets the mode so, last) changes the mode, and removing one may.  Unless
- * it reads the ACLs itself (FUSE_POSIX_ACL, with -o acl), the kernel does
- * not know that and would show the old mode until its cached attributes
+ * it reads the ACLs itself (FUSE_POSIX_ACL, asked for with
+ * default_permissions; it then drops its cached attributes on its own),
+ * the kernel does not know that and would show the old mode until they
  * time out: drop them before replying, so that the caller's next stat
  * asks us.  Attributes only (offset -1): no page is dropped or waited for.
  */
 static void acl_changed(struct mmfs_fs *fs, fuse_ino_t ino, const char *name)
 {
-	if (fs->se && strcmp(name, "system.posix_acl_access") == 0)
+	if (fs->se && !fs->kernel_acl &&
+	    strcmp(name, "system.posix_acl_access") == 0)
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 }
 

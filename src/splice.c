@@ -193,7 +193,7 @@ static bool copy_load(struct splice_state *s, int fd, off_t off, size_t len,
 	if (!s->copy) {
 		if (!exit_hook(s))
 			return false;
-		s->copy = malloc(COPY_MAX + 1);
+		s->copy = malloc(COPY_MAX + 1); /* + the end probe's byte */
 		if (!s->copy)
 			return false;
 	}
