@@ -383,6 +383,7 @@ void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	 * alone writes them.  An msync first would be a second flush of
 	 * the device cache, twice the latency. */
 	fd = mmfs_handle_fd(mmfs_inode_of(fs, ino), h);
+	mmfs_loop_yield();
 	if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
 		err = -errno;
 	mmfs_reply_err(req, -err);
@@ -764,6 +765,8 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 
 	if (fi->flags & MMFS_O_KILL_SUIDGID)
 		mmfs_kill_suidgid(fs, inode, fd);
+	if (size > MMFS_INLINE_MAX)
+		mmfs_loop_yield();
 	n = file_write(fs, inode, fd, buf, size, off);
 	/* The kernel ignores the count of a write-back (a mapped write):
 	 * a short one would lose the rest silently.  Finish it, or fail it
@@ -814,6 +817,7 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		return;
 	}
 	end = (uint64_t)offset + (uint64_t)length;
+	mmfs_loop_yield();
 	pthread_rwlock_wrlock(&inode->lock);
 	if (fs->access == MMFS_ACCESS_COPY) {
 		/* Private data: only plain allocation means anything. */
@@ -876,6 +880,7 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	}
 	if (len > COPY_RANGE_MAX)
 		len = COPY_RANGE_MAX;
+	mmfs_loop_yield();
 	chunk = len < MMFS_MAX_IO ? len : MMFS_MAX_IO;
 	buf = malloc(chunk ? chunk : 1);
 	if (!buf) {

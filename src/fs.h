@@ -134,6 +134,21 @@ void mmfs_splice_drop(void);
 bool mmfs_splice_send(int devfd, const struct iovec *iov, int count,
 		      ssize_t *res);
 
+/* loop.c: the request loop (see there).  mmfs_loop_run serves se until
+ * it ends, with at most max_threads threads (1: everything on one) and at
+ * most max_idle of them idle; after a request the reading thread polls for
+ * the next for up to spin_us microseconds.  0, or the error that ended
+ * the session.  mmfs_loop_read is the session's read of /dev/fuse;
+ * mmfs_loop_yield is for a handler about to do something that may wait,
+ * so that another thread reads the next requests meanwhile. */
+#define MMFS_SPIN_US 100
+#define MMFS_INLINE_MAX (64 * 1024) /* larger writes yield */
+#define MMFS_SPIN_MAX 10000
+int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
+		  unsigned int max_idle, unsigned int spin_us);
+ssize_t mmfs_loop_read(int fd, void *buf, size_t len);
+void mmfs_loop_yield(void);
+
 /* An open directory. */
 struct mmfs_dirh {
 	DIR *dp;
@@ -279,6 +294,7 @@ struct mmfs_cmdline {
 	bool has_fsname;  /* -o fsname= given */
 	bool has_subtype; /* -o subtype= given */
 	unsigned int max_read;
+	unsigned int spin_us; /* -o spin=N, or MMFS_SPIN_US */
 	char *backing;	  /* BACKING as given; NULL with -o anon */
 	char *mountpoint; /* MOUNTPOINT as given */
 };

@@ -516,5 +516,6 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 			mmfs_reply_err(req, -err);
 		return;
 	}
+	mmfs_loop_yield(); /* a find may take a while */
 	run_ioctl(req, fs, ino, cmd, in_buf);
 }

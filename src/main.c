@@ -31,6 +31,7 @@
 struct config {
 	char *access;
 	char *cache;
+	char *spin;
 	int anon;
 	int writeback;
 	int help;
@@ -56,6 +57,7 @@ static const struct fuse_opt mmfs_opt_table[] = {
 	CFG_OPT("cache=%s", cache, 0),
 	CFG_OPT("anon", anon, 1),
 	CFG_OPT("writeback", writeback, 1),
+	CFG_OPT("spin=%s", spin, 0),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -185,6 +187,10 @@ static void usage(const char *prog)
 	      "mount are\n"
 	      "                           not seen (ioctls write the cache "
 	      "back first)\n"
+	      "    -o spin=US             poll for the next request up to US "
+	      "microseconds\n"
+	      "                           before sleeping (default 100, 0 to "
+	      "10000)\n"
 	      "\n"
 	      "Mount options:\n"
 	      "    -o default_permissions let the kernel check permissions "
@@ -213,11 +219,24 @@ static void usage(const char *prog)
 	      "nodiratime\n"
 	      "                           accepted and ignored (fstab)\n"
 	      "\n"
-	      "FUSE options:\n",
+	      "FUSE options:\n"
+	      "    -h   --help            print this help\n"
+	      "    -V   --version         print the versions\n"
+	      "    -d   -o debug          print every request (implies -f)\n"
+	      "    -f                     stay in the foreground\n"
+	      "    -s                     serve every request on one thread\n"
+	      "    -o max_threads=N       the most threads (default: one per "
+	      "CPU, 2 to 10)\n"
+	      "    -o max_idle_threads=N  the most idle threads (default: no "
+	      "limit)\n"
+	      "    -o clone_fd            accepted, no effect (one thread "
+	      "reads at a time)\n"
+	      "    -o allow_other         allow access by all users\n"
+	      "    -o allow_root          allow access by the mounting user "
+	      "and root\n"
+	      "    -o auto_unmount        unmount when the daemon exits, even "
+	      "if killed\n",
 	      stdout);
-	fflush(stdout);
-	fuse_cmdline_help();
-	fuse_lowlevel_help();
 }
 
 static void print_version(void)
@@ -443,12 +462,28 @@ static int parse_cache(const char *s)
 	return -1;
 }
 
+static int parse_spin(const char *s, unsigned int *us)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > MMFS_SPIN_MAX)
+		return -1;
+	*us = (unsigned int)v;
+	return 0;
+}
+
 static void config_free(struct config *cfg)
 {
 	int i;
 
 	free(cfg->access);
 	free(cfg->cache);
+	free(cfg->spin);
 	free(cfg->bad);
 	for (i = 0; i < cfg->nnonopt && i < MAX_NONOPTS; i++)
 		free(cfg->nonopt[i]);
@@ -494,6 +529,12 @@ int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
 	if (cl->cache < 0) {
 		snprintf(msg, msglen, "bad value for cache: '%s' (expected "
 			 "auto, always or never)", cfg.cache);
+		goto out;
+	}
+	cl->spin_us = MMFS_SPIN_US;
+	if (cfg.spin && parse_spin(cfg.spin, &cl->spin_us) < 0) {
+		snprintf(msg, msglen, "bad value for spin: '%s' (expected "
+			 "microseconds, 0 to %u)", cfg.spin, MMFS_SPIN_MAX);
 		goto out;
 	}
 	cl->anon = cfg.anon;
@@ -686,7 +727,7 @@ static _Atomic uint32_t init_offered; /* the flags the kernel offered */
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct fuse_in_header *in = buf;
-	ssize_t n = read(fd, buf, len);
+	ssize_t n = mmfs_loop_read(fd, buf, len);
 	size_t have = n > 0 ? (size_t)n : 0;
 
 	(void)userdata;
@@ -810,7 +851,6 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts opts;
-	struct fuse_loop_config *loop;
 	struct mmfs_cmdline cl;
 	struct fuse_session *se;
 	struct anon_dir ad = {.lock_fd = -1};
@@ -933,24 +973,9 @@ int main(int argc, char *argv[])
 		mmfs_log(FUSE_LOG_WARNING, "no ioctl thread (%s): ioctls "
 			 "that drop cached pages run on the session's threads\n",
 			 strerror(-err));
-	if (opts.singlethread) {
-		ret = fuse_session_loop(se);
-	} else {
-		loop = fuse_loop_cfg_create();
-		if (!loop) {
-			mmfs_log(FUSE_LOG_ERR, "out of memory\n");
-			mmfs_ioctl_stop(&fs);
-			goto out_unmount;
-		}
-		fuse_loop_cfg_set_clone_fd(loop, (unsigned int)opts.clone_fd);
-		/* UINT_MAX means unset; libfuse 3.14 would warn about it */
-		if (opts.max_idle_threads != UINT_MAX)
-			fuse_loop_cfg_set_idle_threads(loop,
-						       opts.max_idle_threads);
-		fuse_loop_cfg_set_max_threads(loop, opts.max_threads);
-		ret = fuse_session_loop_mt(se, loop);
-		fuse_loop_cfg_destroy(loop);
-	}
+	/* -o clone_fd has nothing to do: one thread reads at a time */
+	ret = mmfs_loop_run(se, opts.singlethread ? 1 : opts.max_threads,
+			    opts.max_idle_threads, cl.spin_us);
 	ret = ret != 0 ? 1 : 0;
 	mmfs_ioctl_stop(&fs);
 

@@ -236,6 +236,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			mmfs_kill_suidgid(fs, inode, fd);
 		if (h && (h->flags & O_ACCMODE) == O_RDONLY)
 			fd = -1; /* ftruncate needs a writable descriptor */
+		mmfs_loop_yield(); /* freeing a large file's blocks */
 		err = mmfs_truncate(fs, inode, fd, (uint64_t)attr->st_size);
 		if (h)
 			fd = mmfs_handle_fd(inode, h);
@@ -578,6 +579,7 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 	(void)ino;
 	mmfs_req_fs(req);
+	mmfs_loop_yield();
 	err = datasync ? fdatasync(fd) : fsync(fd);
 	mmfs_reply_err(req, err < 0 ? errno : 0);
 }

@@ -186,6 +186,44 @@ static size_t pages_spanned(off_t off, size_t len)
 	return (size_t)(((uint64_t)off + len - a + page - 1) / page);
 }
 
+/*
+ * pread(2) until n bytes or the end, first of cached pages only
+ * (RWF_NOWAIT): should that stop short of the end, the request loop passes
+ * to another thread before this one waits for the disk.
+ */
+static ssize_t pread_cached_first(int fd, char *buf, size_t n, off_t off)
+{
+	static _Atomic bool no_nowait; /* EOPNOTSUPP: the file system cannot */
+	struct iovec v;
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n && !no_nowait) {
+		v.iov_base = buf + done;
+		v.iov_len = n - done;
+		r = preadv2(fd, &v, 1, off + (off_t)done, RWF_NOWAIT);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return (ssize_t)done;
+		if (errno == EINTR)
+			continue;
+		if (errno == EOPNOTSUPP)
+			no_nowait = true;
+		else if (errno == EAGAIN)
+			mmfs_loop_yield();
+		else
+			return done ? (ssize_t)done : -errno;
+		break;
+	}
+	r = mmfs_pread_all(fd, buf + done, n - done, (uint64_t)off + done);
+	if (r < 0)
+		return done ? (ssize_t)done : r;
+	return (ssize_t)(done + (size_t)r);
+}
+
 /* A small load: into the thread's buffer, by pread(2). */
 static bool copy_load(struct splice_state *s, int fd, off_t off, size_t len,
 		      size_t want, const void *mem)
@@ -198,7 +236,7 @@ static bool copy_load(struct splice_state *s, int fd, off_t off, size_t len,
 			return false;
 	}
 	/* shorter: the file shrank; longer: it grew */
-	if (mmfs_pread_all(fd, s->copy, want, (uint64_t)off) != (ssize_t)len)
+	if (pread_cached_first(fd, s->copy, want, off) != (ssize_t)len)
 		return false;
 	s->loaded = len;
 	s->mem = mem;
@@ -217,6 +255,8 @@ bool mmfs_splice_load(int fd, off_t off, size_t len, bool at_end,
 		mmfs_splice_drop(); /* a reply that never went out */
 	if (len <= COPY_MAX)
 		return copy_load(s, fd, off, len, want, mem);
+	/* a splice cannot tell cached pages from the disk's */
+	mmfs_loop_yield();
 	if (!pipes_ready(s) || pages_spanned(off, want) + 1 > s->slots)
 		return false;
 	while (done < len) {

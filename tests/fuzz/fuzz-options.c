@@ -51,6 +51,7 @@ static void check_kept(const char *opt)
 		 opt);
 	FZ_CHECK(strncmp(opt, "access=", 7) != 0 &&
 			 strncmp(opt, "cache=", 6) != 0 &&
+			 strncmp(opt, "spin=", 5) != 0 &&
 			 strcmp(opt, "anon") != 0,
 		 "mmapfs's own option '%s' reaches libfuse", opt);
 }

@@ -15,7 +15,7 @@
 mmfs_require_fuse
 
 # Large reads are spliced through two pipes of the worker thread that
-# serves them.  With -o max_idle_threads=1 libfuse ends and starts workers
+# serves them.  With -o max_idle_threads=1 the loop ends and starts threads
 # all the time: each must close its pipes as it ends.
 head -c $((8 << 20)) /dev/urandom >"$B/big"
 mmfs_mount -o max_idle_threads=1,max_threads=6

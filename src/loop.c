@@ -1,0 +1,415 @@
+/* loop.c - the request loop: one thread reads, the others wait their turn.
+ *
+ * libfuse's multithreaded loop keeps every worker blocked in read(2) on
+ * /dev/fuse, and the kernel hands each request to the one that has waited
+ * longest: with a client that sends one request at a time, every request
+ * wakes a different thread, often on the other CPU.  Here one thread at a
+ * time (the leader) reads requests and serves them itself, so a run of
+ * requests stays on one warm thread.  A handler about to do something that
+ * may wait (an fsync, a read from the disk, a long copy) first calls
+ * mmfs_loop_yield(): the leader's role passes to an idle thread (one is
+ * started if none waits and max_threads allows), which goes on reading
+ * while this one finishes its request and then waits to lead again.
+ *
+ * A request that waits where no handler expected it (a small write to a
+ * backing file system that hangs, say) would hold up the others all the
+ * same; a watchdog thread deposes a leader that has been on one request
+ * for WATCH_MS, and another thread takes over.  It ticks only while
+ * requests come, and sleeps while the mount is idle.
+ *
+ * After serving a request the leader polls the device for the next one
+ * for up to spin_ns before it sleeps, as long as the last request came
+ * within that time: a client that sends its next request within
+ * microseconds then finds the leader awake.  Waking a sleeping thread
+ * costs more than that on these guests.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#define WATCH_MS 10
+
+struct worker;
+
+struct loop {
+	struct fuse_session *se;
+	pthread_mutex_t lock;
+	pthread_cond_t follow; /* idle threads wait here to lead */
+	pthread_cond_t gone;   /* the last thread has ended */
+	pthread_cond_t watch;  /* the watchdog, when the mount is idle */
+	sem_t finish;	       /* a thread saw the session end */
+	pthread_t leader;      /* valid while leading */
+	struct worker *lw;     /* the same */
+	bool leading;	       /* some thread leads */
+	bool stop;
+	bool has_watchdog;
+	pthread_t watchdog;
+	_Atomic uint64_t begun;	   /* requests a leader has begun */
+	_Atomic bool watch_parked; /* the watchdog sleeps until woken */
+	unsigned int threads, idle, max_threads, max_idle;
+	int error;
+};
+
+struct worker {
+	struct loop *lp;
+	struct fuse_buf buf;
+	_Atomic bool leads; /* changed with lp->lock held */
+	_Atomic bool in_request;
+	bool spin; /* the last request came within spin_ns */
+};
+
+static __thread struct worker *self;
+static uint64_t spin_ns;
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
+{
+	struct worker *w = self;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	uint64_t t0;
+	ssize_t n;
+
+	if (!spin_ns)
+		return read(fd, buf, len);
+	/* the device is non-blocking (mmfs_loop_run) */
+	t0 = now_ns();
+	if (!w || w->spin) {
+		do {
+			n = read(fd, buf, len);
+			if (n >= 0 || errno != EAGAIN)
+				goto out;
+		} while (now_ns() - t0 < spin_ns);
+	}
+	for (;;) {
+		n = read(fd, buf, len);
+		if (n >= 0 || errno != EAGAIN)
+			break;
+		/* EINTR goes back to the loop, which checks for the end */
+		if (poll(&p, 1, -1) < 0)
+			return -1;
+	}
+out:
+	if (w)
+		w->spin = now_ns() - t0 < spin_ns;
+	return n;
+}
+
+static void *worker_main(void *arg);
+static void hand_off(struct loop *lp, struct worker *w);
+
+/* Start a thread that leaves the signals to the main thread, whose
+ * wait they interrupt; 0 or -errno. */
+static int start_thread(pthread_t *t, bool detached, void *(*fn)(void *),
+			void *arg)
+{
+	pthread_attr_t attr;
+	sigset_t set, old;
+	int err;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	err = pthread_attr_init(&attr);
+	if (!err) {
+		if (detached)
+			pthread_attr_setdetachstate(&attr,
+						    PTHREAD_CREATE_DETACHED);
+		err = pthread_create(t, &attr, fn, arg);
+		pthread_attr_destroy(&attr);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -err;
+}
+
+/* Start a worker (lock held). */
+static int spawn(struct loop *lp)
+{
+	pthread_t t;
+	int err = start_thread(&t, true, worker_main, lp);
+
+	if (!err)
+		lp->threads++;
+	return err;
+}
+
+/* The lead passes from w to an idle thread, or a new one (lock held);
+ * if neither can be had, w leads again when it is done. */
+static void hand_off(struct loop *lp, struct worker *w)
+{
+	int err = 0;
+
+	atomic_store(&w->leads, false);
+	lp->leading = false;
+	lp->lw = NULL;
+	if (lp->idle)
+		pthread_cond_signal(&lp->follow);
+	else if (lp->threads < lp->max_threads && !lp->stop)
+		err = spawn(lp);
+	if (err)
+		mmfs_log(FUSE_LOG_WARNING, "cannot start a thread: %s\n",
+			 strerror(-err));
+}
+
+void mmfs_loop_yield(void)
+{
+	struct worker *w = self;
+	struct loop *lp;
+
+	if (!w || !atomic_load(&w->leads) || w->lp->max_threads < 2)
+		return;
+	lp = w->lp;
+	pthread_mutex_lock(&lp->lock);
+	if (atomic_load(&w->leads)) /* not deposed meanwhile */
+		hand_off(lp, w);
+	pthread_mutex_unlock(&lp->lock);
+}
+
+/*
+ * The watchdog: every WATCH_MS, a leader still on the request it was on
+ * at the previous tick is deposed.  After two ticks without a request it
+ * sleeps until a leader finds it so (watch_parked) and wakes it.
+ */
+static void *watchdog_main(void *arg)
+{
+	struct loop *lp = arg;
+	uint64_t seen = 0, now;
+	unsigned int quiet = 0;
+	struct timespec ts;
+	bool busy;
+
+	pthread_mutex_lock(&lp->lock);
+	while (!lp->stop) {
+		if (quiet >= 2) {
+			/* a request that began before the flag was seen
+			 * by its leader shows here (both sides seq_cst) */
+			atomic_store(&lp->watch_parked, true);
+			busy = lp->lw && atomic_load(&lp->lw->in_request);
+			if (busy || atomic_load(&lp->begun) != seen)
+				atomic_store(&lp->watch_parked, false);
+			while (atomic_load(&lp->watch_parked) && !lp->stop)
+				pthread_cond_wait(&lp->watch, &lp->lock);
+			quiet = 0;
+			seen = atomic_load(&lp->begun);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += WATCH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (!lp->stop &&
+		       pthread_cond_timedwait(&lp->watch, &lp->lock, &ts) == 0)
+			;
+		now = atomic_load(&lp->begun);
+		busy = lp->lw && atomic_load(&lp->lw->in_request);
+		if (busy && now == seen)
+			hand_off(lp, lp->lw);
+		quiet = now == seen && !busy ? quiet + 1 : 0;
+		seen = now;
+	}
+	pthread_mutex_unlock(&lp->lock);
+	return NULL;
+}
+
+/* A request has come to w: count it, and wake a sleeping watchdog. */
+static void begin_request(struct loop *lp, struct worker *w)
+{
+	atomic_fetch_add(&lp->begun, 1);
+	atomic_store(&w->in_request, true);
+	if (atomic_load(&lp->watch_parked)) {
+		pthread_mutex_lock(&lp->lock);
+		atomic_store(&lp->watch_parked, false);
+		pthread_cond_signal(&lp->watch);
+		pthread_mutex_unlock(&lp->lock);
+	}
+}
+
+/* Wait for the lead; false when the loop ends or this thread is one idle
+ * thread too many. */
+static bool take_lead(struct loop *lp, struct worker *w)
+{
+	bool ok;
+
+	pthread_mutex_lock(&lp->lock);
+	/* the lead passes on before a request that waits, and the client
+	 * that sent it sends nothing more until it is answered: poll only
+	 * once requests come quickly again */
+	w->spin = false;
+	while (lp->leading && !lp->stop) {
+		if (lp->idle >= lp->max_idle) {
+			pthread_mutex_unlock(&lp->lock);
+			return false;
+		}
+		lp->idle++;
+		pthread_cond_wait(&lp->follow, &lp->lock);
+		lp->idle--;
+	}
+	ok = !lp->stop;
+	if (ok) {
+		lp->leading = true;
+		lp->leader = pthread_self();
+		lp->lw = w;
+		atomic_store(&w->leads, true);
+	}
+	pthread_mutex_unlock(&lp->lock);
+	return ok;
+}
+
+/* The session is over (res < 0: it failed); wake everyone. */
+static void end(struct loop *lp, int res)
+{
+	pthread_mutex_lock(&lp->lock);
+	if (res < 0 && !lp->error)
+		lp->error = res;
+	lp->stop = true;
+	pthread_cond_broadcast(&lp->follow);
+	pthread_mutex_unlock(&lp->lock);
+	fuse_session_exit(lp->se);
+	sem_post(&lp->finish);
+}
+
+/* Runs as the thread ends, also when it is cancelled in its read. */
+static void worker_exit(void *arg)
+{
+	struct worker *w = arg;
+	struct loop *lp = w->lp;
+
+	free(w->buf.mem);
+	w->buf.mem = NULL;
+	self = NULL;
+	pthread_mutex_lock(&lp->lock);
+	if (atomic_load(&w->leads)) {
+		lp->leading = false;
+		lp->lw = NULL;
+		pthread_cond_signal(&lp->follow);
+	}
+	if (--lp->threads == 0)
+		pthread_cond_signal(&lp->gone);
+	pthread_mutex_unlock(&lp->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker w = {.lp = arg};
+	struct fuse_session *se = w.lp->se;
+	int res;
+
+	self = &w;
+	/* cancelled (when the session ends) only while reading */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_cleanup_push(worker_exit, &w);
+	while (take_lead(w.lp, &w)) {
+		while (atomic_load(&w.leads)) {
+			if (fuse_session_exited(se)) {
+				end(w.lp, 0);
+				goto out;
+			}
+			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+			res = fuse_session_receive_buf(se, &w.buf);
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+			if (res == -EINTR || res == -EAGAIN)
+				continue;
+			if (res <= 0) {
+				end(w.lp, res);
+				goto out;
+			}
+			begin_request(w.lp, &w);
+			fuse_session_process_buf(se, &w.buf);
+			atomic_store(&w.in_request, false);
+		}
+	}
+out:
+	pthread_cleanup_pop(1);
+	return NULL;
+}
+
+int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
+		  unsigned int max_idle, unsigned int spin_us)
+{
+	struct loop lp = {
+		.se = se,
+		.max_threads = max_threads ? max_threads : 1,
+		.max_idle = max_idle,
+	};
+	pthread_condattr_t ca;
+	int fd = fuse_session_fd(se), fl, err;
+
+	spin_ns = (uint64_t)spin_us * 1000u;
+	if (spin_ns) {
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			spin_ns = 0;
+	}
+	if (sem_init(&lp.finish, 0, 0) != 0)
+		return -errno;
+	pthread_mutex_init(&lp.lock, NULL);
+	pthread_cond_init(&lp.follow, NULL);
+	pthread_cond_init(&lp.gone, NULL);
+	/* the watchdog's ticks are on the monotonic clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&lp.watch, &ca);
+	pthread_condattr_destroy(&ca);
+
+	pthread_mutex_lock(&lp.lock);
+	err = spawn(&lp);
+	pthread_mutex_unlock(&lp.lock);
+	if (err)
+		mmfs_log(FUSE_LOG_ERR, "cannot start a thread: %s\n",
+			 strerror(-err));
+	if (!err && lp.max_threads > 1) {
+		lp.has_watchdog = start_thread(&lp.watchdog, false,
+					       watchdog_main, &lp) == 0;
+		if (!lp.has_watchdog)
+			mmfs_log(FUSE_LOG_WARNING, "no watchdog thread: a "
+				 "request that hangs holds up the others\n");
+	}
+	/* the threads block the signals; their handlers end the session
+	 * and interrupt this wait */
+	while (!err && !fuse_session_exited(se))
+		sem_wait(&lp.finish);
+
+	pthread_mutex_lock(&lp.lock);
+	lp.stop = true;
+	pthread_cond_broadcast(&lp.follow);
+	pthread_cond_signal(&lp.watch);
+	if (lp.leading)
+		pthread_cancel(lp.leader); /* out of its read */
+	while (lp.threads)
+		pthread_cond_wait(&lp.gone, &lp.lock);
+	pthread_mutex_unlock(&lp.lock);
+	if (lp.has_watchdog)
+		pthread_join(lp.watchdog, NULL);
+
+	pthread_cond_destroy(&lp.watch);
+	pthread_cond_destroy(&lp.gone);
+	pthread_cond_destroy(&lp.follow);
+	pthread_mutex_destroy(&lp.lock);
+	sem_destroy(&lp.finish);
+	fuse_session_reset(se);
+	return err ? err : lp.error;
+}

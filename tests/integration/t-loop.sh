@@ -1,0 +1,165 @@
+#!/bin/bash
+# tests/integration/t-loop.sh - the request loop (src/loop.c).
+#  1. A request that waits does not hold up the others: an fsync stuck in
+#     the backing file system (itself a mount, stopped with SIGSTOP) leaves
+#     stat and read of other files served, and so does a small write stuck
+#     there (which does not hand off: the watchdog steps in); with -s they
+#     wait behind it, as the man page says.
+#  2. Polling between requests: a client's run of requests finds the
+#     reading thread awake (few voluntary context switches with a long
+#     -o spin; spin=0's count is printed beside it), and an idle mount
+#     costs the daemon no CPU time.
+#  3. -o spin takes 0 to 10000 and nothing else.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+mmfs_require_fuse
+
+# ------------------------------------------------- 1. blocked, not stuck
+# INNER serves X; the mount under test uses INNER's mount point as its
+# backing directory.  cache=always on INNER: its names, attributes and
+# pages stay in the kernel, so stat and read reach INNER's daemon only
+# for the fsync.
+X=$T/x
+INNER=$T/inner
+mkdir "$X" "$INNER"
+head -c 100000 /dev/urandom >"$X/g"
+printf 'data of f\n' >"$X/f"
+mmfs_mount_at "$X" "$INNER" -o cache=always
+inner_pid=$MMFS_PID
+MMFS_CLEANUP_HOOKS+=("kill -CONT $inner_pid 2>/dev/null")
+cat "$INNER/g" "$INNER/f" >/dev/null
+
+# blocked OP OPTS...: mount INNER at $M with OPTS; a client writes to f,
+# INNER stops, and the client's OP (fsync, or a second write) waits in
+# it; meanwhile stat and read g, with a 3 s deadline each.  g is held
+# open, so its opens need nothing of INNER.  Sets STAT_RC and READ_RC
+# (124: timed out), then lets INNER go on and checks the client's end.
+blocked()
+{
+	local op=$1
+	shift
+	mmfs_mount_at "$INNER" "$M" -o cache=never "$@"
+	exec 3<"$M/g"
+	cat "$M/g" >/dev/null
+	stat "$M/g" >/dev/null
+	rm -f "$T/written" "$T/go"
+	py "$M/f" "$T" "$op" >"$T/op.out" 2>&1 <<'EOF' &
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_APPEND)
+os.write(fd, b"more\n")
+open(sys.argv[2] + "/written", "w").close()
+while not os.path.exists(sys.argv[2] + "/go"):
+    time.sleep(0.01)
+if sys.argv[3] == "fsync":
+    os.fsync(fd)
+else:
+    os.write(fd, b"again\n")
+print("done")
+EOF
+	op_pid=$!
+	wait_until 10 test -e "$T/written" || fail "the first write did not end"
+	kill -STOP "$inner_pid"
+	: >"$T/go"
+	# the op is in INNER's queue once the client sleeps in it
+	sleep 0.5
+	kill -0 "$op_pid" 2>/dev/null ||
+		fail "the $op did not wait for the stopped INNER:" \
+			"$(cat "$T/op.out")"
+	STAT_RC=0
+	timeout -k 1 3 stat -c %s "$M/g" >"$T/stat.out" 2>&1 || STAT_RC=$?
+	READ_RC=0
+	timeout -k 1 3 cmp "$M/g" "$X/g" >"$T/read.out" 2>&1 || READ_RC=$?
+	kill -CONT "$inner_pid"
+	wait "$op_pid" || fail "the $op failed once INNER went on:" \
+		"$(cat "$T/op.out")"
+	assert_content "$T/op.out" "done"
+	exec 3<&-
+	mmfs_umount "$M"
+}
+
+# an fsync hands the reading on before it calls fsync(2)
+blocked fsync
+assert_eq 0 "$STAT_RC" "stat while an fsync waits: exit status"
+assert_content "$T/stat.out" "100000"
+assert_eq 0 "$READ_RC" "read of another file while an fsync waits: exit status"
+# a small write does not, and the watchdog has another thread read on
+blocked write
+assert_eq 0 "$STAT_RC" "stat while a small write waits: exit status"
+assert_eq 0 "$READ_RC" "read while a small write waits: exit status"
+assert_content "$X/f" "data of f
+more
+more
+again"
+# -s: one thread, so the same stat waits for the fsync (this is what
+# shows that the cases above would catch a loop that does not hand off)
+blocked fsync -s
+assert_eq 124 "$STAT_RC" "with -s, stat waits behind the fsync (timeout's status)"
+mmfs_umount "$INNER"
+
+# ------------------------------------------------- 2. polling
+for i in $(seq 1 50); do : >"$B/s$i"; done
+# vcsw: voluntary context switches of all the daemon's threads
+vcsw()
+{
+	cat /proc/"$MMFS_PID"/task/*/status |
+		awk '/^voluntary_ctxt_switches/ { n += $2 } END { print n }'
+}
+# run_stats N: N stat(2) calls, each a GETATTR (cache=never)
+run_stats()
+{
+	py "$M" "$1" <<'EOF'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    os.stat("%s/s%d" % (d, i % 50 + 1))
+EOF
+}
+N=3000
+mmfs_mount -o cache=never,spin=10000
+run_stats 100
+before=$(vcsw)
+run_stats $N
+spin_sw=$(($(vcsw) - before))
+# idle: no polling once requests stop
+sleep 0.2
+read -r -a st <"/proc/$MMFS_PID/stat"
+t0=$((st[13] + st[14]))
+sleep 2
+read -r -a st <"/proc/$MMFS_PID/stat"
+idle_ticks=$((st[13] + st[14] - t0))
+mmfs_umount
+
+mmfs_mount -o cache=never,spin=0
+run_stats 100
+before=$(vcsw)
+run_stats $N
+sleep_sw=$(($(vcsw) - before))
+mmfs_umount
+
+# With spin=0 the thread sleeps whenever no request waits as it reads:
+# about once for each of the 2 N requests on a quiet machine, less on a
+# busy one (the client may send its next while the daemon is preempted).
+[ "$spin_sw" -le $((N / 4)) ] ||
+	fail "spin=10000: $spin_sw voluntary switches for $N stats" \
+		"(spin=0: $sleep_sw), want a quarter of the requests or fewer"
+ok "the reading thread stays awake between requests: $spin_sw voluntary" \
+	"switches for $N stats, $sleep_sw with spin=0"
+[ "$idle_ticks" -le 10 ] ||
+	fail "an idle mount used $idle_ticks clock ticks of CPU in 2 s"
+ok "an idle mount uses no CPU ($idle_ticks ticks in 2 s)"
+
+# ------------------------------------------------- 3. the option
+for bad in x -1 10001 5us ""; do
+	assert_status 1 "$MMAPFS" -f -o "spin=$bad" "$B" "$M"
+	out=$("$MMAPFS" -f -o "spin=$bad" "$B" "$M" 2>&1 || true)
+	assert_eq \
+		"mmapfs: bad value for spin: '$bad' (expected microseconds, 0 to 10000)" \
+		"$out" "message for spin=$bad"
+done
+mountpoint -q "$M" && fail "a bad spin= mounted"
+mmfs_mount -o spin=10000
+echo x >"$M/ok"
+assert_content "$B/ok" "x"
+mmfs_umount
+
+mmfs_done
