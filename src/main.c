@@ -826,10 +826,10 @@ static unsigned int default_max_threads(void)
 
 /*
  * glibc loads the unwinder (libgcc_s) at the first pthread_cancel, which
- * libfuse's loop calls when the mount ends.  If every descriptor is in
- * use by then (clients held files open up to our limit), that load fails
- * and glibc aborts the daemon.  Load it now, while descriptors are free;
- * a failure here only leaves things as they were.
+ * the request loop (loop.c) calls when the mount ends.  If every
+ * descriptor is in use by then (clients held files open up to our limit),
+ * that load fails and glibc aborts the daemon.  Load it now, while
+ * descriptors are free; a failure here only leaves things as they were.
  */
 static void load_unwinder(void)
 {
