@@ -51,8 +51,8 @@ struct loop {
 	pthread_cond_t gone;   /* the last thread has ended */
 	pthread_cond_t watch;  /* the watchdog, when the mount is idle */
 	sem_t finish;	       /* a thread saw the session end */
-	pthread_t leader;      /* valid while leading */
-	struct worker *lw;     /* the same */
+	struct worker *all;    /* every worker thread */
+	struct worker *lw;     /* the leader, if one leads */
 	bool leading;	       /* some thread leads */
 	bool stop;
 	bool has_watchdog;
@@ -65,6 +65,8 @@ struct loop {
 
 struct worker {
 	struct loop *lp;
+	struct worker *next, **pprev; /* in lp->all */
+	pthread_t tid;
 	struct fuse_buf buf;
 	_Atomic bool leads; /* changed with lp->lock held */
 	_Atomic bool in_request;
@@ -271,7 +273,6 @@ static bool take_lead(struct loop *lp, struct worker *w)
 	ok = !lp->stop;
 	if (ok) {
 		lp->leading = true;
-		lp->leader = pthread_self();
 		lp->lw = w;
 		atomic_store(&w->leads, true);
 	}
@@ -307,6 +308,9 @@ static void worker_exit(void *arg)
 		lp->lw = NULL;
 		pthread_cond_signal(&lp->follow);
 	}
+	*w->pprev = w->next;
+	if (w->next)
+		w->next->pprev = w->pprev;
 	if (--lp->threads == 0)
 		pthread_cond_signal(&lp->gone);
 	pthread_mutex_unlock(&lp->lock);
@@ -319,8 +323,16 @@ static void *worker_main(void *arg)
 	int res;
 
 	self = &w;
+	w.tid = pthread_self();
 	/* cancelled (when the session ends) only while reading */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_mutex_lock(&w.lp->lock);
+	w.next = w.lp->all;
+	if (w.next)
+		w.next->pprev = &w.next;
+	w.pprev = &w.lp->all;
+	w.lp->all = &w;
+	pthread_mutex_unlock(&w.lp->lock);
 	pthread_cleanup_push(worker_exit, &w);
 	while (take_lead(w.lp, &w)) {
 		while (atomic_load(&w.leads)) {
@@ -356,6 +368,7 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 		.max_idle = max_idle,
 	};
 	pthread_condattr_t ca;
+	struct worker *w;
 	int fd = fuse_session_fd(se), fl, err;
 
 	spin_ns = (uint64_t)spin_us * 1000u;
@@ -393,12 +406,19 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 	while (!err && !fuse_session_exited(se))
 		sem_wait(&lp.finish);
 
+	/*
+	 * Out of their reads: the leader's, and a deposed leader's that
+	 * finished its request just as the watchdog gave the lead away.
+	 * The others cannot be cancelled until they read again, and they do
+	 * not: they see stop first.  A worker leaves the list (under the
+	 * lock) before it ends, so each one here is still there.
+	 */
 	pthread_mutex_lock(&lp.lock);
 	lp.stop = true;
 	pthread_cond_broadcast(&lp.follow);
 	pthread_cond_signal(&lp.watch);
-	if (lp.leading)
-		pthread_cancel(lp.leader); /* out of its read */
+	for (w = lp.all; w; w = w->next)
+		pthread_cancel(w->tid);
 	while (lp.threads)
 		pthread_cond_wait(&lp.gone, &lp.lock);
 	pthread_mutex_unlock(&lp.lock);

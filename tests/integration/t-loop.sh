@@ -10,6 +10,8 @@
 #     -o spin; spin=0's count is printed beside it), and an idle mount
 #     costs the daemon no CPU time.
 #  3. -o spin takes 0 to 10000 and nothing else.
+#  4. SIGTERM and SIGINT end a busy daemon, and SIGTERM an idle one, with
+#     status 0, and it unmounts.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
@@ -161,5 +163,56 @@ mmfs_mount -o spin=10000
 echo x >"$M/ok"
 assert_content "$B/ok" "x"
 mmfs_umount
+
+# ------------------------------------------------- 4. the end by a signal
+# The threads leave the signals to the main thread, which cancels the
+# reading thread(s): SIGTERM and SIGINT end the daemon with status 0 and
+# unmount, while clients keep reading or when none sends anything (then
+# only the cancel wakes the reading thread).
+head -c $((4 << 20)) /dev/urandom >"$B/r"
+# a background job starts with SIGINT ignored, which libfuse leaves so
+real_daemon=$MMAPFS
+cat >"$T/mmapfs-int" <<EOF
+#!/bin/bash
+exec env --default-signal=INT "$real_daemon" "\$@"
+EOF
+chmod +x "$T/mmapfs-int"
+for c in TERM:busy INT:busy TERM:idle; do
+	sig=${c%:*} how=${c#*:}
+	MMAPFS=$real_daemon
+	[ "$sig" = INT ] && MMAPFS=$T/mmapfs-int
+	mmfs_mount
+	busy=
+	if [ "$how" = busy ]; then
+		(
+			set +eE
+			trap - ERR
+			while :; do
+				cat "$M/r" >/dev/null 2>&1
+				stat "$M/r" >/dev/null 2>&1
+			done
+		) &
+		busy=$!
+	else
+		cat "$M/r" >/dev/null # then the reading thread sleeps
+	fi
+	sleep 0.3
+	kill -"$sig" "$MMFS_PID"
+	rc=0
+	deadline 10 tail --pid="$MMFS_PID" -f /dev/null || rc=$?
+	if [ -n "$busy" ]; then
+		kill "$busy" 2>/dev/null || true
+		wait "$busy" 2>/dev/null || true
+	fi
+	assert_eq 0 "$rc" "$how daemon ended within 10 s of SIG$sig"
+	rc=0
+	wait "$MMFS_PID" || rc=$?
+	assert_eq 0 "$rc" "exit status after SIG$sig"
+	mountpoint -q "$M" && fail "still mounted after SIG$sig"
+	ok "SIG$sig unmounted $M"
+	mmfs__forget_pid "$MMFS_PID"
+	MMFS_PID=
+done
+MMAPFS=$real_daemon
 
 mmfs_done
