@@ -298,12 +298,15 @@ struct mmfs_cmdline {
 	char *backing;	  /* BACKING as given; NULL with -o anon */
 	char *mountpoint; /* MOUNTPOINT as given */
 };
-/* 0, or -EINVAL with the message (no "mmapfs: " prefix) in msg; fills cl
- * and leaves in args what libfuse must see.  Free cl with
- * mmfs_cmdline_free (also after a failure). */
+/* cmdline.c: 0, or -EINVAL with the message (no "mmapfs: " prefix) in
+ * msg; fills cl and leaves in args what libfuse must see.  Free cl with
+ * mmfs_cmdline_free (also after a failure).  mmfs_usage and
+ * mmfs_print_version print --help and --version. */
 int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
 		       char *msg, size_t msglen);
 void mmfs_cmdline_free(struct mmfs_cmdline *cl);
+void mmfs_usage(const char *prog);
+void mmfs_print_version(void);
 
 static inline void mmfs_count(_Atomic uint64_t *c, uint64_t n)
 {

@@ -1,7 +1,7 @@
 # src/local.mk - the FUSE driver.
 bin_PROGRAMS += src/mmapfs
 src_mmapfs_SOURCES = \
-	src/fs.h src/main.c src/inode.c src/ops.c src/file.c src/ioctl.c \
+	src/fs.h src/main.c src/cmdline.c src/inode.c src/ops.c src/file.c src/ioctl.c \
 	src/splice.c src/loop.c
 src_mmapfs_CPPFLAGS = $(AM_CPPFLAGS) $(FUSE_CFLAGS)
 src_mmapfs_LDADD = lib/libmmfs.la $(FUSE_LIBS) -lpthread

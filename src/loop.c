@@ -53,7 +53,6 @@ struct loop {
 	sem_t finish;	       /* a thread saw the session end */
 	struct worker *all;    /* every worker thread */
 	struct worker *lw;     /* the leader, if one leads */
-	bool leading;	       /* some thread leads */
 	bool stop;
 	bool has_watchdog;
 	pthread_t watchdog;
@@ -164,7 +163,6 @@ static void hand_off(struct loop *lp, struct worker *w)
 	int err = 0;
 
 	atomic_store(&w->leads, false);
-	lp->leading = false;
 	lp->lw = NULL;
 	if (lp->idle)
 		pthread_cond_signal(&lp->follow);
@@ -261,7 +259,7 @@ static bool take_lead(struct loop *lp, struct worker *w)
 	 * that sent it sends nothing more until it is answered: poll only
 	 * once requests come quickly again */
 	w->spin = false;
-	while (lp->leading && !lp->stop) {
+	while (lp->lw && !lp->stop) {
 		if (lp->idle >= lp->max_idle) {
 			pthread_mutex_unlock(&lp->lock);
 			return false;
@@ -272,7 +270,6 @@ static bool take_lead(struct loop *lp, struct worker *w)
 	}
 	ok = !lp->stop;
 	if (ok) {
-		lp->leading = true;
 		lp->lw = w;
 		atomic_store(&w->leads, true);
 	}
@@ -304,7 +301,6 @@ static void worker_exit(void *arg)
 	self = NULL;
 	pthread_mutex_lock(&lp->lock);
 	if (atomic_load(&w->leads)) {
-		lp->leading = false;
 		lp->lw = NULL;
 		pthread_cond_signal(&lp->follow);
 	}

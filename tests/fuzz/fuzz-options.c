@@ -1,39 +1,24 @@
 /*
  * fuzz-options.c - the daemon's command line under fuzzing: the input is
- * split at NUL bytes into argv, src/main.c's option step
+ * split at NUL bytes into argv, src/cmdline.c's option step
  * (mmfs_parse_cmdline) parses it, and libfuse then parses what was kept, as
  * main() does before it mounts.  Nothing may exit or crash; a refusal has a
  * message; an acceptance has a valid access and cache mode and the right
  * positional arguments; and no option reaches libfuse unless it is one
- * main.c passes on, whatever the escaping and comma tricks.
+ * cmdline.c passes on, whatever the escaping and comma tricks.
  *
- * main.c is compiled into this file with its main() renamed, so that its
- * tables are at hand; the three things it takes from the rest of the driver
- * are stand-ins below (nothing here mounts or serves).
+ * cmdline.c is compiled into this file, so that its tables are at hand;
+ * the session's operations are a stand-in below (nothing here serves).
  */
-int mmfs_daemon_main(int argc, char *argv[]);
-#define main mmfs_daemon_main
-#include "main.c"
-#undef main
+#include "cmdline.c"
+
+#include <stdarg.h>
 
 #include "fuzz.h"
 
 #define MAX_ARGS 24
 
 const struct fuse_lowlevel_ops mmfs_ops;
-
-int mmfs_table_init(struct mmfs_fs *f, int root_fd)
-{
-	(void)f;
-	(void)root_fd;
-	abort(); /* only the daemon's main gets here */
-}
-
-void mmfs_table_destroy(struct mmfs_fs *f)
-{
-	(void)f;
-	abort();
-}
 
 static void fz_quiet(enum fuse_log_level level, const char *fmt, va_list ap)
 {

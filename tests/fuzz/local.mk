@@ -38,7 +38,7 @@ tests_fuzz_replay_ioctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src \
 	$(FUSE_CFLAGS)
 tests_fuzz_replay_ioctl_LDADD = lib/libmmfs.la -lpthread
 
-# fuzz-options.c includes src/main.c with its main() renamed.
+# fuzz-options.c includes src/cmdline.c.
 tests_fuzz_replay_options_SOURCES = tests/fuzz/fuzz-options.c \
 	tests/fuzz/replay.c tests/fuzz/fuzz.h
 tests_fuzz_replay_options_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src \
