@@ -94,29 +94,22 @@ ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
 		return read(fd, buf, len);
 	/* the device is non-blocking (mmfs_loop_run) */
 	t0 = now_ns();
-	if (!w || w->spin) {
-		do {
-			n = read(fd, buf, len);
-			if (n >= 0 || errno != EAGAIN)
-				goto out;
-		} while (now_ns() - t0 < spin_ns);
-	}
 	for (;;) {
 		n = read(fd, buf, len);
 		if (n >= 0 || errno != EAGAIN)
 			break;
+		if ((!w || w->spin) && now_ns() - t0 < spin_ns)
+			continue;
 		/* EINTR goes back to the loop, which checks for the end */
 		if (poll(&p, 1, -1) < 0)
 			return -1;
 	}
-out:
 	if (w)
 		w->spin = now_ns() - t0 < spin_ns;
 	return n;
 }
 
 static void *worker_main(void *arg);
-static void hand_off(struct loop *lp, struct worker *w);
 
 /* Start a thread that leaves the signals to the main thread, whose
  * wait they interrupt; 0 or -errno. */
@@ -187,6 +180,12 @@ void mmfs_loop_yield(void)
 	pthread_mutex_unlock(&lp->lock);
 }
 
+/* Is the leader on a request (lock held)? */
+static bool leader_busy(struct loop *lp)
+{
+	return lp->lw && atomic_load(&lp->lw->in_request);
+}
+
 /*
  * The watchdog: every WATCH_MS, a leader still on the request it was on
  * at the previous tick is deposed.  After two ticks without a request it
@@ -206,8 +205,7 @@ static void *watchdog_main(void *arg)
 			/* a request that began before the flag was seen
 			 * by its leader shows here (both sides seq_cst) */
 			atomic_store(&lp->watch_parked, true);
-			busy = lp->lw && atomic_load(&lp->lw->in_request);
-			if (busy || atomic_load(&lp->begun) != seen)
+			if (leader_busy(lp) || atomic_load(&lp->begun) != seen)
 				atomic_store(&lp->watch_parked, false);
 			while (atomic_load(&lp->watch_parked) && !lp->stop)
 				pthread_cond_wait(&lp->watch, &lp->lock);
@@ -225,7 +223,7 @@ static void *watchdog_main(void *arg)
 		       pthread_cond_timedwait(&lp->watch, &lp->lock, &ts) == 0)
 			;
 		now = atomic_load(&lp->begun);
-		busy = lp->lw && atomic_load(&lp->lw->in_request);
+		busy = leader_busy(lp);
 		if (busy && now == seen)
 			hand_off(lp, lp->lw);
 		quiet = now == seen && !busy ? quiet + 1 : 0;
