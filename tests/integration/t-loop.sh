@@ -31,6 +31,20 @@ inner_pid=$MMFS_PID
 MMFS_CLEANUP_HOOKS+=("kill -CONT $inner_pid 2>/dev/null")
 cat "$INNER/g" "$INNER/f" >/dev/null
 
+# all_stopped PID: every thread of PID is stopped.  kill -STOP returns
+# once the signal is queued; the group stop begins only when the thread
+# chosen for it runs, and until then the others go on serving (seen when
+# a test running beside this one kept a CPU busy in drop_caches).
+all_stopped()
+{
+	local f st
+	for f in /proc/"$1"/task/*/stat; do
+		read -r st <"$f" || return 1
+		st=${st##*) } # the state follows "(comm) "
+		[ "${st:0:1}" = T ] || return 1
+	done
+}
+
 # blocked OP OPTS...: mount INNER at $M with OPTS; a client writes to f,
 # INNER stops, and the client's OP (fsync, or a second write) waits in
 # it; meanwhile stat and read g, with a 3 s deadline each.  g is held
@@ -61,6 +75,8 @@ EOF
 	op_pid=$!
 	wait_until 10 test -e "$T/written" || fail "the first write did not end"
 	kill -STOP "$inner_pid"
+	wait_until 10 all_stopped "$inner_pid" ||
+		fail "INNER's threads did not all stop"
 	: >"$T/go"
 	# the op is in INNER's queue once the client sleeps in it
 	sleep 0.5
