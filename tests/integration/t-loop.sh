@@ -20,7 +20,7 @@ mmfs_require_fuse
 # INNER serves X; the mount under test uses INNER's mount point as its
 # backing directory.  cache=always on INNER: its names, attributes and
 # pages stay in the kernel, so stat and read reach INNER's daemon only
-# for the fsync.
+# for the fsync (or the write).
 X=$T/x
 INNER=$T/inner
 mkdir "$X" "$INNER"
@@ -30,6 +30,21 @@ mmfs_mount_at "$X" "$INNER" -o cache=always
 inner_pid=$MMFS_PID
 MMFS_CLEANUP_HOOKS+=("kill -CONT $inner_pid 2>/dev/null")
 cat "$INNER/g" "$INNER/f" >/dev/null
+# A helper keeps g's pages mapped through INNER until the section ends:
+# drop_caches (t-fds, running beside this test, writes it) leaves mapped
+# pages in the cache, so reading g never needs the stopped INNER.
+"$PYTHON3" - "$INNER/g" "$T/pinned" <<'EOF' &
+import mmap, sys, time
+with open(sys.argv[1], "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+sum(m[i] for i in range(0, len(m), mmap.PAGESIZE))
+open(sys.argv[2], "w").close()
+while True:
+    time.sleep(60)
+EOF
+pin_pid=$!
+MMFS_CLEANUP_HOOKS+=("kill $pin_pid 2>/dev/null")
+wait_until 10 test -e "$T/pinned" || fail "g's pages were not mapped"
 
 # all_stopped PID: every thread of PID is stopped.  kill -STOP returns
 # once the signal is queued; the group stop begins only when the thread
@@ -112,6 +127,8 @@ again"
 # shows that the cases above would catch a loop that does not hand off)
 blocked fsync -s
 assert_eq 124 "$STAT_RC" "with -s, stat waits behind the fsync (timeout's status)"
+kill "$pin_pid"
+wait "$pin_pid" 2>/dev/null || true
 mmfs_umount "$INNER"
 
 # ------------------------------------------------- 2. polling
