@@ -149,9 +149,11 @@ assert_eq ran "$("$B/script")" "backing script runs after the close"
 
 # Past the limit: ENFILE for the client (its own limit is not the one it
 # reached), and the daemon lives on.
-# over.py MNT PREFIX: create PREFIX0... and hold them open until ENFILE
+# over.py MNT PREFIX [HELD RELEASE]: create PREFIX0... and hold them open
+# until ENFILE; with HELD, create it then, and close them once RELEASE
+# exists
 cat >"$T/over.py" <<'EOF'
-import errno, os, sys
+import errno, os, sys, time
 mnt, prefix = sys.argv[1], sys.argv[2]
 fds = []
 err = None
@@ -166,6 +168,10 @@ assert err == errno.ENFILE, "stopped at %d with %r" % (len(fds), err)
 assert len(fds) >= 50, "only %d files before ENFILE" % len(fds)
 os.pwrite(fds[0], b"still", 0)
 assert os.pread(fds[0], 5, 0) == b"still"
+if len(sys.argv) > 4:
+    open(sys.argv[3], "w").close()
+    while not os.path.exists(sys.argv[4]):
+        time.sleep(0.05)
 for fd in fds:
     os.close(fd)
 print(len(fds))
@@ -187,13 +193,33 @@ assert_eq 0 "$(find "$B" -maxdepth 1 -name "g[0-9]*" | wc -l)" \
 assert_content "$M/f7" "fW0077;file-7;file-7;file-7;file-7;file-7;file-7;file-7;" \
 	"f7 read after the ENFILE burst"
 
-# Unmount with every descriptor in use (the kernel holds the inodes of a
-# second burst): the daemon must still exit 0.  glibc loads its unwinder at
-# the first pthread_cancel, which libfuse's loop calls then; the daemon
-# loads it at start, as that load needs a descriptor.
-out=$(py "$M" h <"$T/over.py") || fail "second burst past the limit"
-ok "second burst: ENFILE after $out files"
-wait_until 10 test "$(daemon_fds)" -ge 400 ||
-	fail "the daemon's descriptors never all in use: $(daemon_fds)"
+# End by SIGTERM with every descriptor in use (the kernel holds the inodes
+# of a second burst): the daemon must still exit 0 and unmount.  The main
+# thread then cancels the reading thread, and glibc loads its unwinder at
+# that first cancel; the daemon loads it at start, as the load needs a
+# descriptor.  The count is taken while the client holds the files: once
+# closed, their inodes stay only in the kernel's cache, which a drop_caches
+# elsewhere may empty.
+py "$M" h "$T/held" "$T/release" <"$T/over.py" >"$T/burst.out" &
+burst=$!
+wait_until 30 test -e "$T/held" ||
+	fail "second burst past the limit: $(cat "$T/burst.out")"
+n=$(daemon_fds)
+[ "$n" -ge 400 ] || fail "the daemon's descriptors not all in use: $n"
+: >"$T/release"
+wait "$burst" || fail "second burst past the limit: $(cat "$T/burst.out")"
+ok "second burst: ENFILE after $(cat "$T/burst.out") files, $n descriptors"
+mmfs_alive "daemon alive with every descriptor in use"
+kill -TERM "$MMFS_PID"
+rc=0
+deadline 10 tail --pid="$MMFS_PID" -f /dev/null || rc=$?
+assert_eq 0 "$rc" "daemon ended within 10 s of SIGTERM"
+rc=0
+wait "$MMFS_PID" || rc=$?
+assert_eq 0 "$rc" "exit status after SIGTERM with every descriptor in use"
+mountpoint -q "$M" && fail "still mounted after SIGTERM"
+ok "SIGTERM unmounted $M"
+mmfs__forget_pid "$MMFS_PID"
+MMFS_PID=
 
 mmfs_done
