@@ -14,7 +14,8 @@
 #
 # Mounting: mmfs_mount_at BACKING MNT [OPT...], mmfs_anon_mount [OPT...],
 # mmfs_start MNT ARGS... (raw daemon arguments), mmfs_umount [MNT] (fails
-# unless the daemon then exits 0), mmfs_alive [WHAT].
+# unless the daemon then exits 0), mmfs_end_by SIGNAL [WHAT] (the daemon
+# must exit 0 and unmount), mmfs_alive [WHAT].
 # Checks (each prints "ok N - ..." or fails saying expected and got):
 # ok, fail, skip, assert_eq, assert_ne, assert_content, assert_size,
 # assert_file_eq (cmp), assert_ok, assert_status, assert_fails_with
@@ -507,6 +508,24 @@ mmfs_umount()
 		MMFS_PID=
 	fi
 	ok "unmounted $mnt"
+}
+
+# mmfs_end_by SIGNAL [WHAT] - send SIGNAL to the current daemon: it must
+# end within 10 s with status 0, its mount point unmounted.
+mmfs_end_by()
+{
+	local sig=$1 what=${2:+$2: } rc=0
+	kill -"$sig" "$MMFS_PID"
+	deadline 10 tail --pid="$MMFS_PID" -f /dev/null || rc=$?
+	assert_eq 0 "$rc" "${what}daemon ended within 10 s of SIG$sig"
+	rc=0
+	wait "$MMFS_PID" || rc=$?
+	assert_eq 0 "$rc" "${what}exit status after SIG$sig"
+	mountpoint -q "$MMFS_CUR_MNT" &&
+		fail "${what}still mounted after SIG$sig"
+	ok "${what}SIG$sig unmounted $MMFS_CUR_MNT"
+	mmfs__forget_pid "$MMFS_PID"
+	MMFS_PID=
 }
 
 # mmfs_done - end of a test: the daemon is alive, unmount, print a summary.

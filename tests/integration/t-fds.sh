@@ -210,16 +210,6 @@ n=$(daemon_fds)
 wait "$burst" || fail "second burst past the limit: $(cat "$T/burst.out")"
 ok "second burst: ENFILE after $(cat "$T/burst.out") files, $n descriptors"
 mmfs_alive "daemon alive with every descriptor in use"
-kill -TERM "$MMFS_PID"
-rc=0
-deadline 10 tail --pid="$MMFS_PID" -f /dev/null || rc=$?
-assert_eq 0 "$rc" "daemon ended within 10 s of SIGTERM"
-rc=0
-wait "$MMFS_PID" || rc=$?
-assert_eq 0 "$rc" "exit status after SIGTERM with every descriptor in use"
-mountpoint -q "$M" && fail "still mounted after SIGTERM"
-ok "SIGTERM unmounted $M"
-mmfs__forget_pid "$MMFS_PID"
-MMFS_PID=
+mmfs_end_by TERM "every descriptor in use"
 
 mmfs_done

@@ -226,25 +226,16 @@ for c in TERM:busy INT:busy TERM:idle; do
 			done
 		) &
 		busy=$!
+		MMFS_CLEANUP_HOOKS+=("kill $busy 2>/dev/null")
 	else
 		cat "$M/r" >/dev/null # then the reading thread sleeps
 	fi
 	sleep 0.3
-	kill -"$sig" "$MMFS_PID"
-	rc=0
-	deadline 10 tail --pid="$MMFS_PID" -f /dev/null || rc=$?
+	mmfs_end_by "$sig" "$how"
 	if [ -n "$busy" ]; then
 		kill "$busy" 2>/dev/null || true
 		wait "$busy" 2>/dev/null || true
 	fi
-	assert_eq 0 "$rc" "$how daemon ended within 10 s of SIG$sig"
-	rc=0
-	wait "$MMFS_PID" || rc=$?
-	assert_eq 0 "$rc" "exit status after SIG$sig"
-	mountpoint -q "$M" && fail "still mounted after SIG$sig"
-	ok "SIG$sig unmounted $M"
-	mmfs__forget_pid "$MMFS_PID"
-	MMFS_PID=
 done
 MMAPFS=$real_daemon
 
