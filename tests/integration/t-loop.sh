@@ -32,7 +32,8 @@ MMFS_CLEANUP_HOOKS+=("kill -CONT $inner_pid 2>/dev/null")
 cat "$INNER/g" "$INNER/f" >/dev/null
 # A helper keeps g's pages mapped through INNER until the section ends:
 # drop_caches (t-fds, running beside this test, writes it) leaves mapped
-# pages in the cache, so reading g never needs the stopped INNER.
+# pages in the cache, so reading g never needs the stopped INNER.  (On a
+# failure the harness's cleanup kills it, as every background job.)
 "$PYTHON3" - "$INNER/g" "$T/pinned" <<'EOF' &
 import mmap, sys, time
 with open(sys.argv[1], "rb") as f:
@@ -43,7 +44,6 @@ while True:
     time.sleep(60)
 EOF
 pin_pid=$!
-MMFS_CLEANUP_HOOKS+=("kill $pin_pid 2>/dev/null")
 wait_until 10 test -e "$T/pinned" || fail "g's pages were not mapped"
 
 # all_stopped PID: every thread of PID is stopped.  kill -STOP returns
@@ -226,7 +226,6 @@ for c in TERM:busy INT:busy TERM:idle; do
 			done
 		) &
 		busy=$!
-		MMFS_CLEANUP_HOOKS+=("kill $busy 2>/dev/null")
 	else
 		cat "$M/r" >/dev/null # then the reading thread sleeps
 	fi
