@@ -93,8 +93,13 @@ static int handle_attach(struct mmfs_fs *fs, struct mmfs_inode *inode,
 			close(fd);
 		return 0;
 	}
-	if (fd < 0)
-		fd = open_backing(fs, inode, flags, &access);
+	if (fd < 0) {
+		unsigned int tries = 0;
+
+		do
+			fd = open_backing(fs, inode, flags, &access);
+		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
+	}
 	if (fd < 0)
 		return fd;
 	if ((access & inode->fd_access) == inode->fd_access &&
@@ -180,6 +185,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	pthread_rwlock_wrlock(&inode->lock);
 	pthread_mutex_lock(&fs->table_lock);
 	inode->opens++;
+	inode->used = true;
 	pthread_mutex_unlock(&fs->table_lock);
 
 	err = handle_attach(fs, inode, h, fd, access);
@@ -269,6 +275,28 @@ static int create_existing(struct mmfs_fs *fs, struct mmfs_inode *dir,
 	return err;
 }
 
+/* create's open(2) of name in dir: read-write when allowed, as in
+ * open_backing.  Returns the descriptor or -errno, and in *access what it
+ * may do. */
+static int create_open(struct mmfs_inode *dir, const char *name, int flags,
+		       mode_t mode, int *access)
+{
+	int fd, err;
+
+	if ((flags & O_ACCMODE) != O_RDWR) {
+		fd = openat(dir->fd, name, (flags & ~O_ACCMODE) | O_RDWR, mode);
+		*access = MMFS_FD_READ | MMFS_FD_WRITE;
+		if (fd >= 0)
+			return fd;
+		err = -errno;
+		if (!narrower_may_work(err))
+			return err;
+	}
+	*access = mmfs_fd_access(flags);
+	fd = openat(dir->fd, name, flags, mode);
+	return fd < 0 ? -errno : fd;
+}
+
 void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		    mode_t mode, struct fuse_file_info *fi)
 {
@@ -279,7 +307,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
 	struct mmfs_creds c;
 	int fd = -1, access = 0, err, flags;
-	bool again;
+	unsigned int tries = 0;
 
 	fi->flags &= ~MMFS_O_KILL_SUIDGID;
 	if (fs->access != MMFS_ACCESS_WRITE) {
@@ -306,20 +334,12 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			(fi->flags & O_EXCL);
 		mmfs_creds_enter(fs, req, &c);
 		mode = mmfs_creds_mode(&c, mode);
-		/* read-write when allowed, as in open_backing */
-		again = true;
-		if ((flags & O_ACCMODE) != O_RDWR) {
-			fd = openat(dir->fd, name,
-				    (flags & ~O_ACCMODE) | O_RDWR, mode);
-			again = fd < 0 && narrower_may_work(-errno);
-		}
-		access = mmfs_fd_access(again ? flags : O_RDWR);
-		if (again)
-			fd = openat(dir->fd, name, flags, mode);
-		err = fd < 0 ? -errno : 0;
+		do
+			fd = create_open(dir, name, flags, mode, &access);
+		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
 		mmfs_creds_leave(fs, &c);
-		if (err) {
-			mmfs_reply_err(req, -err);
+		if (fd < 0) {
+			mmfs_reply_err(req, -fd);
 			return;
 		}
 		/* a new inode takes fd as its own descriptor */

@@ -74,6 +74,8 @@ struct mmfs_inode {
 			     * exclusive, so either lock suffices to read it */
 	bool hashed;	    /* in the table (false once being destroyed) */
 	bool keep;	    /* copy mount: private data, keep until unmount */
+	bool used;	    /* looked up or opened since the prune clock's
+			     * hand last passed (prune.c) */
 
 	/* Protected by lock. */
 	pthread_rwlock_t lock;
@@ -188,6 +190,13 @@ struct mmfs_fs {
 	struct mmfs_inode **buckets;
 	size_t nbuckets;
 	size_t count;
+	size_t prune_hand; /* prune.c: the clock's next bucket */
+
+	/* prune.c: set by mmfs_prune_init, before the session starts */
+	int prune_at_fd;     /* a new descriptor this high prunes; 0: never */
+	size_t prune_batch;  /* inodes named in one pass, at most */
+	_Atomic uint64_t prune_next_ns; /* no pass before this time */
+	_Atomic bool prune_off;		/* the kernel refused one */
 
 	struct mmfs_counters stats;
 
@@ -223,6 +232,16 @@ int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access);
 void mmfs_fd_detach(struct mmfs_inode *inode);
 void mmfs_kill_suidgid(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd);
 const char *mmfs_procpath(int fd, char *buf, size_t len);
+
+/* prune.c: asking the kernel to forget idle inodes as descriptors run
+ * short.  mmfs_prune_init reads the descriptor limit; mmfs_prune is
+ * called with a descriptor just opened for a new inode (it prunes when the
+ * number is near the limit) or -1 after EMFILE, and no table_lock held. */
+void mmfs_prune_init(struct mmfs_fs *fs);
+void mmfs_prune(struct mmfs_fs *fs, int fd);
+/* After an open(2) of the daemon's failed with EMFILE (*tries 0 at
+ * first): true once the caller may try it again; false, to fail it. */
+bool mmfs_prune_wait(struct mmfs_fs *fs, unsigned int *tries);
 
 /* inode.c: acting as the caller when creating files (allow_other). */
 struct mmfs_creds {

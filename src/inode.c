@@ -356,6 +356,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 			struct fuse_entry_param *e)
 {
 	struct mmfs_inode *inode, *fresh;
+	unsigned int tries = 0;
 	struct stat st;
 	int fd = *fdp, err;
 
@@ -365,7 +366,11 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 			return -errno;
 	} else {
 		access = 0;
-		fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		do
+			fd = openat(parent->fd, name,
+				    O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		while (fd < 0 && errno == EMFILE &&
+		       mmfs_prune_wait(fs, &tries));
 		if (fd < 0)
 			return -errno;
 		if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) <
@@ -387,6 +392,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	inode = table_find(fs, st.st_dev, st.st_ino);
 	if (inode) {
 		inode->nlookup++;
+		inode->used = true;
 	} else {
 		inode = fresh;
 		fresh = NULL;
@@ -399,6 +405,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		inode->ino = st.st_ino;
 		inode->type = st.st_mode & S_IFMT;
 		inode->nlookup = 1;
+		inode->used = true;
 		pthread_rwlock_init(&inode->lock, NULL);
 		table_insert(fs, inode);
 	}
@@ -406,6 +413,8 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	free(fresh);
 	if (fd >= 0 && fd != *fdp)
 		close(fd);
+	else if (fd < 0) /* a new inode took it */
+		mmfs_prune(fs, inode->fd);
 
 	if (fs->access == MMFS_ACCESS_COPY && S_ISREG(st.st_mode)) {
 		pthread_rwlock_rdlock(&inode->lock);

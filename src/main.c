@@ -607,6 +607,7 @@ int main(int argc, char *argv[])
 	/* after the fork of fuse_daemonize, which threads do not survive
 	 * and which changes what /proc/self is */
 	mmfs_procdir_open();
+	mmfs_prune_init(&fs);
 	err = mmfs_ioctl_start(&fs);
 	if (err < 0)
 		mmfs_log(FUSE_LOG_WARNING, "no ioctl thread (%s): ioctls "

@@ -13,6 +13,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t-posix.sh \
 	tests/integration/t-inval.sh \
 	tests/integration/t-fds.sh \
+	tests/integration/t-forget.sh \
 	tests/integration/t-loop.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/integration/lib.sh tests/integration/posix.py \

@@ -1,0 +1,187 @@
+/*
+ * prune.c - asking the kernel to forget idle files before the daemon's
+ * descriptors run out.
+ *
+ * Every inode the kernel knows of holds one descriptor in the daemon (see
+ * struct mmfs_inode), and the kernel forgets an inode only when memory runs
+ * short: a client that walks or creates more files than the daemon may
+ * have descriptors would otherwise get ENFILE once the limit is reached,
+ * whatever it still holds open.  So when a new inode's descriptor comes
+ * close to the limit, the daemon names a batch of idle inodes to the
+ * kernel (FUSE_NOTIFY_PRUNE, FUSE 7.45).  The kernel drops their dentries
+ * where nothing uses them, and the FORGETs that follow close the
+ * descriptors.  A file that is open, or a directory some process is in,
+ * stays.  A pruned file costs one LOOKUP the next time it is used.
+ *
+ * Idle is decided by a clock over the inode table: a lookup or open marks
+ * an inode used, the hand clears the mark, and an inode found unmarked on
+ * the next turn is named.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "fs.h"
+
+/* The notification, as the kernel reads it (include/uapi/linux/fuse.h,
+ * which libfuse 3.14 predates). */
+#define NOTIFY_PRUNE 9
+struct notify_header {
+	uint32_t len;
+	int32_t code;
+	uint64_t unique; /* 0: a notification, not a reply */
+};
+struct notify_prune {
+	uint32_t count;
+	uint32_t padding;
+	uint64_t spare;
+};
+
+/* Nodes named in one write; the kernel reads them 512 at a time. */
+#define PRUNE_CHUNK 512
+/* At most this many named in one pass, and one pass per PRUNE_GAP_NS:
+ * the FORGETs take a moment to come back. */
+#define PRUNE_MAX 4096
+#define PRUNE_GAP_NS (10 * 1000 * 1000ull)
+
+void mmfs_prune_init(struct mmfs_fs *fs)
+{
+	struct rlimit rl;
+	rlim_t limit;
+
+	fs->prune_at_fd = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	limit = rl.rlim_cur > INT32_MAX ? INT32_MAX : rl.rlim_cur;
+	if (limit < 64) /* nothing to spare: leave it to ENFILE */
+		return;
+	/* an eighth kept for handles, directories and the loop's pipes; a
+	 * pass names a quarter of the limit, so that a stream of new files
+	 * does not start one at every lookup */
+	fs->prune_at_fd = (int)(limit - limit / 8);
+	fs->prune_batch =
+		limit / 4 < PRUNE_MAX ? (size_t)(limit / 4) : PRUNE_MAX;
+}
+
+static uint64_t coarse_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* One turn or two of the clock (table_lock held): up to want idle nodes
+ * into ids.  The root, open files and a copy mount's private data are
+ * never idle. */
+static size_t clock_sweep(struct mmfs_fs *fs, uint64_t *ids, size_t want)
+{
+	size_t n = 0, seen, b = fs->prune_hand & (fs->nbuckets - 1);
+	struct mmfs_inode *p;
+
+	for (seen = 0; n < want && seen < 2 * fs->nbuckets; seen++) {
+		for (p = fs->buckets[b]; p && n < want; p = p->next) {
+			if (p == &fs->root || p->opens || p->keep ||
+			    p->nlookup == 0)
+				continue;
+			if (p->used)
+				p->used = false;
+			else
+				ids[n++] = mmfs_ino_of(fs, p);
+		}
+		b = (b + 1) & (fs->nbuckets - 1);
+	}
+	fs->prune_hand = b;
+	return n;
+}
+
+/* Name ids to the kernel: false if it does not know the notification. */
+static bool send_prune(struct mmfs_fs *fs, const uint64_t *ids, size_t n)
+{
+	struct notify_header h = {0};
+	struct notify_prune np = {0};
+	struct iovec iov[3];
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < PRUNE_CHUNK ? n - i : PRUNE_CHUNK;
+		np.count = (uint32_t)k;
+		h.len = (uint32_t)(sizeof(h) + sizeof(np) + k * sizeof(*ids));
+		h.code = NOTIFY_PRUNE;
+		iov[0] = (struct iovec){&h, sizeof(h)};
+		iov[1] = (struct iovec){&np, sizeof(np)};
+		iov[2] = (struct iovec){(void *)(ids + i), k * sizeof(*ids)};
+		if (writev(fuse_session_fd(fs->se), iov, 3) < 0) {
+			/* EINVAL: an older kernel; ENOENT, ENODEV: the
+			 * mount is going, which ends this anyway */
+			return errno != EINVAL;
+		}
+	}
+	return true;
+}
+
+static bool can_prune(struct mmfs_fs *fs)
+{
+	return fs->prune_at_fd > 0 && fs->se &&
+	       !atomic_load_explicit(&fs->prune_off, memory_order_relaxed);
+}
+
+void mmfs_prune(struct mmfs_fs *fs, int fd)
+{
+	uint64_t now, next;
+	uint64_t *ids;
+	size_t n;
+
+	if (!can_prune(fs) || (fd >= 0 && fd < fs->prune_at_fd))
+		return;
+	/* one pass at a time, and (unless out of descriptors) one per
+	 * PRUNE_GAP_NS */
+	now = coarse_ns();
+	next = atomic_load(&fs->prune_next_ns);
+	if ((fd >= 0 && now < next) ||
+	    !atomic_compare_exchange_strong(&fs->prune_next_ns, &next,
+					    now + PRUNE_GAP_NS))
+		return;
+	ids = malloc(fs->prune_batch * sizeof(*ids));
+	if (!ids)
+		return;
+	/* the sweep and the kernel's eviction take a while: let another
+	 * thread read the next requests (the FORGETs among them) */
+	mmfs_loop_yield();
+	pthread_mutex_lock(&fs->table_lock);
+	n = clock_sweep(fs, ids, fs->prune_batch);
+	pthread_mutex_unlock(&fs->table_lock);
+	if (n > 0 && !send_prune(fs, ids, n)) {
+		atomic_store(&fs->prune_off, true);
+		mmfs_log(FUSE_LOG_WARNING,
+			 "the kernel cannot be asked to forget files "
+			 "(FUSE_NOTIFY_PRUNE needs Linux 6.18): past some %d "
+			 "files known to it at once, lookups fail with "
+			 "ENFILE\n",
+			 fs->prune_at_fd);
+	}
+	free(ids);
+}
+
+/*
+ * An open(2) for the daemon failed with EMFILE: prune, then wait for the
+ * FORGETs to give a descriptor back, 1 ms at a time for up to
+ * PRUNE_WAIT_MS.  *tries starts at 0; true: try the open again.
+ */
+#define PRUNE_WAIT_MS 50
+bool mmfs_prune_wait(struct mmfs_fs *fs, unsigned int *tries)
+{
+	const struct timespec ms = {0, 1000 * 1000};
+
+	if (!can_prune(fs) || *tries >= PRUNE_WAIT_MS)
+		return false;
+	if ((*tries)++ % 10 == 0)
+		mmfs_prune(fs, -1);
+	mmfs_loop_yield(); /* another thread reads the FORGETs */
+	nanosleep(&ms, NULL);
+	return true;
+}
