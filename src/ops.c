@@ -433,6 +433,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
+	unsigned int tries = 0;
 	struct mmfs_dirh *d;
 	int fd, err;
 
@@ -441,7 +442,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		mmfs_reply_err(req, ENOMEM);
 		return;
 	}
-	fd = openat(inode->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	do
+		fd = openat(inode->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (fd < 0 && errno == EMFILE && mmfs_prune_wait(fs, &tries));
 	if (fd < 0) {
 		err = errno;
 		free(d);
