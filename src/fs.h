@@ -194,6 +194,7 @@ struct mmfs_fs {
 
 	/* prune.c: set by mmfs_prune_init, before the session starts */
 	int prune_at_fd;     /* a new descriptor this high prunes; 0: never */
+	int prune_urgent_fd; /* ... without waiting for the gap */
 	size_t prune_batch;  /* inodes named in one pass, at most */
 	_Atomic uint64_t prune_next_ns; /* no pass before this time */
 	_Atomic bool prune_off;		/* the kernel refused one */
@@ -242,6 +243,8 @@ void mmfs_prune(struct mmfs_fs *fs, int fd);
 /* After an open(2) of the daemon's failed with EMFILE (*tries 0 at
  * first): true once the caller may try it again; false, to fail it. */
 bool mmfs_prune_wait(struct mmfs_fs *fs, unsigned int *tries);
+/* As many inodes as the first pass prunes at: true. */
+bool mmfs_prune_short(struct mmfs_fs *fs);
 
 /* inode.c: acting as the caller when creating files (allow_other). */
 struct mmfs_creds {

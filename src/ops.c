@@ -515,7 +515,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		memset(&e, 0, sizeof(e));
 		e.attr.st_ino = d->entry->d_ino;
 		e.attr.st_mode = (mode_t)d->entry->d_type << 12;
-		if (plus && !is_dot(name)) {
+		/* no inode (node id 0) while descriptors are short: a
+		 * listing larger than the daemon's limit would take them
+		 * all at once, before the kernel can let go of any */
+		if (plus && !is_dot(name) && !mmfs_prune_short(fs)) {
 			err = -mmfs_do_lookup(fs, dir, name, &e);
 			if (err == ENOENT) { /* removed meanwhile: skip it */
 				err = 0;

@@ -59,12 +59,15 @@ void mmfs_prune_init(struct mmfs_fs *fs)
 	limit = rl.rlim_cur > INT32_MAX ? INT32_MAX : rl.rlim_cur;
 	if (limit < 64) /* nothing to spare: leave it to ENFILE */
 		return;
-	/* an eighth kept for handles, directories and the loop's pipes; a
-	 * pass names a quarter of the limit, so that a stream of new files
-	 * does not start one at every lookup */
-	fs->prune_at_fd = (int)(limit - limit / 8);
+	/* Passes start at three quarters of the limit, at most one per
+	 * PRUNE_GAP_NS, and at seven eighths come as fast as one finishes;
+	 * the last eighth is for handles, directories and the loop's pipes.
+	 * A pass names up to half the limit, so that a stream of new files
+	 * does not start one at every lookup. */
+	fs->prune_at_fd = (int)(limit - limit / 4);
+	fs->prune_urgent_fd = (int)(limit - limit / 8);
 	fs->prune_batch =
-		limit / 4 < PRUNE_MAX ? (size_t)(limit / 4) : PRUNE_MAX;
+		limit / 2 < PRUNE_MAX ? (size_t)(limit / 2) : PRUNE_MAX;
 }
 
 static uint64_t coarse_ns(void)
@@ -75,15 +78,16 @@ static uint64_t coarse_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-/* One turn or two of the clock (table_lock held): up to want idle nodes
+/* Up to one turn of the clock (table_lock held): up to want idle nodes
  * into ids.  The root, open files and a copy mount's private data are
- * never idle. */
+ * never idle, nor is a node looked up since the last pass: one that a
+ * reply now being made (a readdirplus) has not yet given the kernel. */
 static size_t clock_sweep(struct mmfs_fs *fs, uint64_t *ids, size_t want)
 {
 	size_t n = 0, seen, b = fs->prune_hand & (fs->nbuckets - 1);
 	struct mmfs_inode *p;
 
-	for (seen = 0; n < want && seen < 2 * fs->nbuckets; seen++) {
+	for (seen = 0; n < want && seen < fs->nbuckets; seen++) {
 		for (p = fs->buckets[b]; p && n < want; p = p->next) {
 			if (p == &fs->root || p->opens || p->keep ||
 			    p->nlookup == 0)
@@ -138,11 +142,10 @@ void mmfs_prune(struct mmfs_fs *fs, int fd)
 
 	if (!can_prune(fs) || (fd >= 0 && fd < fs->prune_at_fd))
 		return;
-	/* one pass at a time, and (unless out of descriptors) one per
-	 * PRUNE_GAP_NS */
+	/* one pass at a time; unless descriptors are short, one per gap */
 	now = coarse_ns();
 	next = atomic_load(&fs->prune_next_ns);
-	if ((fd >= 0 && now < next) ||
+	if ((fd >= 0 && fd < fs->prune_urgent_fd && now < next) ||
 	    !atomic_compare_exchange_strong(&fs->prune_next_ns, &next,
 					    now + PRUNE_GAP_NS))
 		return;
@@ -165,6 +168,20 @@ void mmfs_prune(struct mmfs_fs *fs, int fd)
 			 fs->prune_at_fd);
 	}
 	free(ids);
+}
+
+/* Are descriptors short?  Then readdirplus leaves the entries' inodes
+ * for the kernel to look up when it needs them. */
+bool mmfs_prune_short(struct mmfs_fs *fs)
+{
+	bool shrt;
+
+	if (fs->prune_at_fd <= 0)
+		return false;
+	pthread_mutex_lock(&fs->table_lock);
+	shrt = fs->count >= (size_t)fs->prune_at_fd;
+	pthread_mutex_unlock(&fs->table_lock);
+	return shrt;
 }
 
 /*

@@ -4,9 +4,10 @@
 # the kernel forgets inodes only when memory runs short; near its limit the
 # daemon asks it to forget idle ones (FUSE_NOTIFY_PRUNE).  A daemon limited
 # to 256 descriptors serves 2,000 new files, a tree copied and archived
-# within the mount, hard links, a directory a shell is in, and 2,000 more
-# files while 150 are held open, with every byte checked (without the
-# prune, creating stopped with ENFILE after some 240 files).
+# within the mount, hard links, a directory a shell is in, 2,000 more
+# files while 150 are held open, and four clients at once while find walks
+# the mount, with every byte checked (without the prune, creating stopped
+# with ENFILE after some 240 files).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
@@ -112,5 +113,25 @@ EOF
 assert_eq 2000 "$(py "$M" "$T/many.py" <"$T/held.py")" \
 	"2,000 files made beside 150 held open"
 assert_content "$B/held/h149" "Held 149" "a held file's write is in BACKING"
+
+# Four clients at once, each making and reading back 800 files in a
+# directory of its own while find walks the whole mount: prunes, lookups
+# and FORGETs on every thread.
+pids=()
+for c in 1 2 3 4; do
+	mkdir "$M/par$c"
+	py "$M/par$c" 800 "p$c-" <"$T/many.py" >"$T/par$c.out" 2>&1 &
+	pids+=($!)
+done
+walks=0
+while kill -0 "${pids[0]}" 2>/dev/null; do
+	find "$M" -name 'p*' >/dev/null || fail "find during the parallel run"
+	walks=$((walks + 1))
+done
+for c in 1 2 3 4; do
+	wait "${pids[$((c - 1))]}" || fail "client $c: $(tail -n 2 "$T/par$c.out")"
+	assert_eq 800 "$(cat "$T/par$c.out")" "client $c read back its 800 files"
+done
+ok "find walked the mount $walks times meanwhile"
 
 mmfs_done
