@@ -29,8 +29,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -75,6 +77,69 @@ struct worker {
 static __thread struct worker *self;
 static uint64_t spin_ns;
 
+/*
+ * Who sent the last requests.  Polling pays while one client waits on
+ * each reply; once the last RECENT requests came from as many clients as
+ * the daemon has CPUs, the clients alone keep them busy, and a polling
+ * thread holds a CPU that one of them needs to send its next request.
+ * Written and read by the leader of the moment; a stale slot only makes
+ * one decision wrong.
+ */
+#define RECENT 8
+static _Atomic uint32_t recent_pid[RECENT];
+static _Atomic unsigned int recent_at;
+static unsigned int ncpus = 1;
+
+/* The sender of the request in buf (n bytes): fuse_in_header's pid, after
+ * len, opcode, unique, nodeid, uid and gid.  0 for the kernel's own
+ * (FORGET, RELEASE, write-back), which no client waits on. */
+#define IN_PID_AT 32
+static void note_sender(const void *buf, ssize_t n)
+{
+	unsigned int at;
+	uint32_t pid;
+
+	if (n < IN_PID_AT + (ssize_t)sizeof(pid))
+		return;
+	memcpy(&pid, (const char *)buf + IN_PID_AT, sizeof(pid));
+	if (!pid)
+		return;
+	at = atomic_fetch_add_explicit(&recent_at, 1, memory_order_relaxed);
+	atomic_store_explicit(&recent_pid[at % RECENT], pid,
+			      memory_order_relaxed);
+}
+
+/* The device's file status flags, and whether O_NONBLOCK is among them
+ * now (mmfs_loop_read). */
+static int dev_flags;
+static _Atomic bool dev_nonblock;
+
+static void set_nonblock(int fd, bool on)
+{
+	if (atomic_load_explicit(&dev_nonblock, memory_order_relaxed) != on &&
+	    fcntl(fd, F_SETFL,
+		  on ? dev_flags | O_NONBLOCK : dev_flags & ~O_NONBLOCK) == 0)
+		atomic_store_explicit(&dev_nonblock, on, memory_order_relaxed);
+}
+
+/* Did the last requests come from ncpus clients or more? */
+static bool crowded(void)
+{
+	uint32_t seen[RECENT];
+	unsigned int i, j, k = 0;
+
+	for (i = 0; i < RECENT && k < ncpus; i++) {
+		uint32_t pid = atomic_load_explicit(&recent_pid[i],
+						    memory_order_relaxed);
+
+		for (j = 0; j < k && seen[j] != pid; j++)
+			;
+		if (pid && j == k)
+			seen[k++] = pid;
+	}
+	return k >= ncpus;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec t;
@@ -92,7 +157,25 @@ ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
 
 	if (!spin_ns)
 		return read(fd, buf, len);
-	/* the device is non-blocking (mmfs_loop_run) */
+	/* Crowded: no polling, and a blocking read, as one system call where
+	 * read, poll and read again take three.  The device's O_NONBLOCK
+	 * changes only when that changes.  One thread reads at a time, but
+	 * for a moment two may (a leader deposed by the watchdog as it
+	 * finished its request): the other's change then shows as EAGAIN
+	 * here, or as a read that blocks while polling, and either waits. */
+	if (w && crowded()) {
+		w->spin = false;
+		set_nonblock(fd, false);
+		n = read(fd, buf, len);
+		if (n >= 0 || errno != EAGAIN) {
+			note_sender(buf, n);
+			return n;
+		}
+		atomic_store_explicit(&dev_nonblock, true,
+				      memory_order_relaxed);
+	} else {
+		set_nonblock(fd, true);
+	}
 	t0 = now_ns();
 	for (;;) {
 		n = read(fd, buf, len);
@@ -106,6 +189,7 @@ ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
 	}
 	if (w)
 		w->spin = now_ns() - t0 < spin_ns;
+	note_sender(buf, n);
 	return n;
 }
 
@@ -353,6 +437,19 @@ out:
 	return NULL;
 }
 
+/* The CPUs this daemon may run on. */
+static unsigned int cpus(void)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	if (n < 1)
+		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > RECENT ? RECENT : (unsigned int)n;
+}
+
 int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 		  unsigned int max_idle, unsigned int spin_us)
 {
@@ -366,10 +463,13 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 	int fd = fuse_session_fd(se), fl, err;
 
 	spin_ns = (uint64_t)spin_us * 1000u;
+	ncpus = cpus();
 	if (spin_ns) {
 		fl = fcntl(fd, F_GETFL);
 		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 			spin_ns = 0;
+		dev_flags = fl & ~O_NONBLOCK;
+		atomic_store(&dev_nonblock, true);
 	}
 	if (sem_init(&lp.finish, 0, 0) != 0)
 		return -errno;
