@@ -21,7 +21,9 @@
  * for up to spin_ns before it sleeps, as long as the last request came
  * within that time: a client that sends its next request within
  * microseconds then finds the leader awake.  Waking a sleeping thread
- * costs more than that on these guests.
+ * costs more than that on these guests.  Not while the last requests came
+ * from as many clients as there are CPUs (crowded): it then waits in a
+ * blocking read.
  */
 #include "config.h"
 
