@@ -150,6 +150,7 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 		  unsigned int max_idle, unsigned int spin_us);
 ssize_t mmfs_loop_read(int fd, void *buf, size_t len);
 void mmfs_loop_yield(void);
+uint64_t mmfs_now_ns(void); /* CLOCK_MONOTONIC, in nanoseconds */
 
 /* An open directory. */
 struct mmfs_dirh {
@@ -243,7 +244,7 @@ void mmfs_prune(struct mmfs_fs *fs, int fd);
 /* After an open(2) of the daemon's failed with EMFILE (*tries 0 at
  * first): true once the caller may try it again; false, to fail it. */
 bool mmfs_prune_wait(struct mmfs_fs *fs, unsigned int *tries);
-/* As many inodes as the first pass prunes at: true. */
+/* Does the table hold as many inodes as a pass starts at? */
 bool mmfs_prune_short(struct mmfs_fs *fs);
 
 /* inode.c: acting as the caller when creating files (allow_other). */

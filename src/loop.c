@@ -142,7 +142,7 @@ static bool crowded(void)
 	return k >= ncpus;
 }
 
-static uint64_t now_ns(void)
+uint64_t mmfs_now_ns(void)
 {
 	struct timespec t;
 
@@ -178,19 +178,19 @@ ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
 	} else {
 		set_nonblock(fd, true);
 	}
-	t0 = now_ns();
+	t0 = mmfs_now_ns();
 	for (;;) {
 		n = read(fd, buf, len);
 		if (n >= 0 || errno != EAGAIN)
 			break;
-		if ((!w || w->spin) && now_ns() - t0 < spin_ns)
+		if ((!w || w->spin) && mmfs_now_ns() - t0 < spin_ns)
 			continue;
 		/* EINTR goes back to the loop, which checks for the end */
 		if (poll(&p, 1, -1) < 0)
 			return -1;
 	}
 	if (w)
-		w->spin = now_ns() - t0 < spin_ns;
+		w->spin = mmfs_now_ns() - t0 < spin_ns;
 	note_sender(buf, n);
 	return n;
 }

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include "fs.h"
 
@@ -68,14 +67,6 @@ void mmfs_prune_init(struct mmfs_fs *fs)
 	fs->prune_urgent_fd = (int)(limit - limit / 8);
 	fs->prune_batch =
 		limit / 2 < PRUNE_MAX ? (size_t)(limit / 2) : PRUNE_MAX;
-}
-
-static uint64_t coarse_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
 /* Up to one turn of the clock (table_lock held): up to want idle nodes
@@ -143,7 +134,7 @@ void mmfs_prune(struct mmfs_fs *fs, int fd)
 	if (!can_prune(fs) || (fd >= 0 && fd < fs->prune_at_fd))
 		return;
 	/* one pass at a time; unless descriptors are short, one per gap */
-	now = coarse_ns();
+	now = mmfs_now_ns();
 	next = atomic_load(&fs->prune_next_ns);
 	if ((fd >= 0 && fd < fs->prune_urgent_fd && now < next) ||
 	    !atomic_compare_exchange_strong(&fs->prune_next_ns, &next,
