@@ -475,31 +475,52 @@ if [[ " $ROWS " = *" find "* ]]; then
 		die "cannot write the haystack"
 fi
 
-# Rounds: every system in turn, RUNS times over, so that a machine that
-# slows down or speeds up part way through touches every column alike.
-# BENCH_INTERLEAVE=0 runs each system's RUNS passes back to back instead.
-if [ "${BENCH_INTERLEAVE:-1}" = 1 ]; then
-	ROUNDS=$RUNS PASSES=1
-else
-	ROUNDS=1 PASSES=$RUNS
-fi
-for ((round = 1; round <= ROUNDS; round++)); do
-for CUR in $SYSTEMS; do
-	say "bench: round $round/$ROUNDS, $CUR ($(t_secs "$started" "$(t_now)" | cut -d. -f1) s)"
+# One mount of system CUR, the given rows run on it, the backing directory
+# emptied after (all but the haystack and seq.dat, which every system on
+# the backing directory may share).
+run_system()
+{
+	local row
 	if [ "$CUR" = tmpfs ]; then
 		mount -t tmpfs -o size=$((BYTES * 2 + (1 << 30))) tmpfs \
-			"$TMPFS" || { err "cannot mount tmpfs"; continue; }
+			"$TMPFS" || { err "cannot mount tmpfs"; return; }
 	fi
 	start_daemon
-	for row in $ROWS; do
+	for row; do
 		"row_$row"
 	done
 	stop_daemon
 	[ "$CUR" = tmpfs ] && umount "$TMPFS"
-	find "$BACK" -mindepth 1 -maxdepth 1 ! -name hay.txt \
+	find "$BACK" -mindepth 1 -maxdepth 1 ! -name hay.txt ! -name seq.dat \
 		-exec rm -rf {} +
-done
-done
+}
+
+# Rounds: each row on every system in turn, RUNS times over, so that the
+# systems of a row run close together in time, each after the same work
+# (that row, on the system before it) rather than after its own earlier
+# rows, whose writes and removals the disk may still be paying for.  A
+# machine that slows down or speeds up part way through touches every
+# column alike.
+# BENCH_INTERLEAVE=0 runs each system's RUNS passes of every row back to
+# back instead.
+if [ "${BENCH_INTERLEAVE:-1}" = 1 ]; then
+	PASSES=1
+	for ((round = 1; round <= RUNS; round++)); do
+		for row in $ROWS; do
+			for CUR in $SYSTEMS; do
+				say "bench: round $round/$RUNS, $row, $CUR ($(t_secs "$started" "$(t_now)" | cut -d. -f1) s)"
+				run_system "$row"
+			done
+		done
+	done
+else
+	PASSES=$RUNS
+	for CUR in $SYSTEMS; do
+		say "bench: $CUR ($(t_secs "$started" "$(t_now)" | cut -d. -f1) s)"
+		# shellcheck disable=SC2086
+		run_system $ROWS
+	done
+fi
 
 # The cold finds once more, on a page cache that reading the file filled.
 # The haystack was written in 1 MiB blocks, and the page cache of written
