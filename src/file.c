@@ -144,6 +144,12 @@ static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (inode->opens > 0)
 		inode->opens--;
 	last = inode->opens == 0;
+	if (h->pprev) {
+		*h->pprev = h->next;
+		if (h->next)
+			h->next->pprev = h->pprev;
+		h->pprev = NULL;
+	}
 	pthread_mutex_unlock(&fs->table_lock);
 	if (h->fd >= 0)
 		close(h->fd);
@@ -186,6 +192,11 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	pthread_mutex_lock(&fs->table_lock);
 	inode->opens++;
 	inode->used = true;
+	h->next = inode->handles;
+	if (h->next)
+		h->next->pprev = &h->next;
+	h->pprev = &inode->handles;
+	inode->handles = h;
 	pthread_mutex_unlock(&fs->table_lock);
 
 	err = handle_attach(fs, inode, h, fd, access);

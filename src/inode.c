@@ -223,8 +223,18 @@ static void table_remove(struct mmfs_fs *fs, struct mmfs_inode *inode)
 }
 
 /* Free an inode nobody can reach any more (out of the table). */
+/* Also frees the handles the kernel never released (at unmount). */
 static void inode_free(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
+	struct mmfs_handle *h, *next;
+
+	for (h = inode->handles; h; h = next) {
+		next = h->next;
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+	}
+	inode->handles = NULL;
 	mmfs_map_drop(fs, inode);
 	if (inode->fd >= 0)
 		close(inode->fd);
