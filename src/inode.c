@@ -222,8 +222,8 @@ static void table_remove(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	}
 }
 
-/* Free an inode nobody can reach any more (out of the table). */
-/* Also frees the handles the kernel never released (at unmount). */
+/* Free an inode nobody can reach any more (out of the table), and the
+ * handles the kernel never released (at unmount). */
 static void inode_free(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
 	struct mmfs_handle *h, *next;

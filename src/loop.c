@@ -372,7 +372,7 @@ static void end(struct loop *lp, int res);
 static bool help(struct loop *lp, struct worker *w)
 {
 	struct fuse_session *se = lp->se;
-	bool write;
+	bool was_write;
 	int res;
 
 	while (crowded() && !fuse_session_exited(se)) {
@@ -387,9 +387,9 @@ static bool help(struct loop *lp, struct worker *w)
 			end(lp, res);
 			return false;
 		}
-		write = is_write(&w->buf);
+		was_write = is_write(&w->buf);
 		fuse_session_process_buf(se, &w->buf);
-		if (write)
+		if (was_write)
 			break;
 	}
 	return true;
