@@ -1,5 +1,4 @@
-/* loop.c - the request loop: one thread leads the reading, the others wait
- * their turn or, while clients are many, read beside it.
+/* loop.c - the request loop: one thread reads, the others wait their turn.
  *
  * libfuse's multithreaded loop keeps every worker blocked in read(2) on
  * /dev/fuse, and the kernel hands each request to the one that has waited
@@ -24,9 +23,7 @@
  * microseconds then finds the leader awake.  Waking a sleeping thread
  * costs more than that on these guests.  Not while the last requests came
  * from as many clients as there are CPUs (crowded): it then waits in a
- * blocking read, and has idle threads help it (help()): they read and
- * serve requests beside it, so that the clients' requests are served in
- * parallel, as libfuse's loop serves them.
+ * blocking read.
  */
 #include "config.h"
 
@@ -44,8 +41,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <linux/fuse.h>
 
 #include "fs.h"
 
@@ -67,9 +62,7 @@ struct loop {
 	pthread_t watchdog;
 	_Atomic uint64_t begun;	   /* requests a leader has begun */
 	_Atomic bool watch_parked; /* the watchdog sleeps until woken */
-	_Atomic unsigned int helpers; /* threads reading beside the leader */
-	unsigned int help_asked;      /* idle threads told to help */
-	unsigned int threads, idle, max_threads, max_idle, max_helpers;
+	unsigned int threads, idle, max_threads, max_idle;
 	int error;
 };
 
@@ -131,20 +124,6 @@ static void set_nonblock(int fd, bool on)
 		atomic_store_explicit(&dev_nonblock, on, memory_order_relaxed);
 }
 
-/* Is the request in buf a write?  fuse_in_header's opcode follows its
- * length.  Writes to one file wait for each other in the backing file
- * system (4 clients writing 4 KiB at random: 4% slower served two at a
- * time), so they neither call for help nor keep a helper on. */
-static bool is_write(const struct fuse_buf *b)
-{
-	uint32_t op;
-
-	if (b->flags & FUSE_BUF_IS_FD || b->size < 2 * sizeof(op))
-		return false;
-	memcpy(&op, (const char *)b->mem + sizeof(op), sizeof(op));
-	return op == FUSE_WRITE;
-}
-
 /* Did the last requests come from ncpus clients or more? */
 static bool crowded(void)
 {
@@ -178,19 +157,14 @@ ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
 	uint64_t t0;
 	ssize_t n;
 
-	/* A helper (see help()) neither polls nor changes the flags: on a
-	 * device left non-blocking it gets EAGAIN, and stops helping. */
-	if (!spin_ns || (w && !atomic_load(&w->leads))) {
-		n = read(fd, buf, len);
-		note_sender(buf, n);
-		return n;
-	}
+	if (!spin_ns)
+		return read(fd, buf, len);
 	/* Crowded: no polling, and a blocking read, as one system call where
 	 * read, poll and read again take three.  The device's O_NONBLOCK
-	 * changes only when that changes.  Other threads may be reading too
-	 * (helpers, or a leader deposed by the watchdog as it finished its
-	 * request): their change then shows as EAGAIN here, or as a read
-	 * that blocks while polling, and either waits. */
+	 * changes only when that changes.  One thread reads at a time, but
+	 * for a moment two may (a leader deposed by the watchdog as it
+	 * finished its request): the other's change then shows as EAGAIN
+	 * here, or as a read that blocks while polling, and either waits. */
 	if (w && crowded()) {
 		w->spin = false;
 		set_nonblock(fd, false);
@@ -358,68 +332,8 @@ static void begin_request(struct loop *lp, struct worker *w)
 	}
 }
 
-static void end(struct loop *lp, int res);
-
-/*
- * Help: while clients are as many as the CPUs, read and serve requests
- * beside the leader, so that the daemon serves as many at once as they
- * send (4 clients reading 4 KiB at random, medians of 7: 90k requests a
- * second with one thread at a time, 116k in libfuse's loop, where every
- * thread reads).
- * A helper neither leads nor yields; it stops once the clients are fewer,
- * or the device is left non-blocking.  False when the session ended.
- */
-static bool help(struct loop *lp, struct worker *w)
-{
-	struct fuse_session *se = lp->se;
-	bool was_write;
-	int res;
-
-	while (crowded() && !fuse_session_exited(se)) {
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		res = fuse_session_receive_buf(se, &w->buf);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-		if (res == -EINTR)
-			continue;
-		if (res == -EAGAIN)
-			break;
-		if (res <= 0) {
-			end(lp, res);
-			return false;
-		}
-		was_write = is_write(&w->buf);
-		fuse_session_process_buf(se, &w->buf);
-		if (was_write)
-			break;
-	}
-	return true;
-}
-
-/* Crowded: have an idle thread, or a new one, help (see help()). */
-static void ask_help(struct loop *lp)
-{
-	int err = 0;
-
-	pthread_mutex_lock(&lp->lock);
-	if (atomic_load(&lp->helpers) + lp->help_asked < lp->max_helpers &&
-	    !lp->stop) {
-		if (lp->idle > lp->help_asked) {
-			lp->help_asked++;
-			pthread_cond_signal(&lp->follow);
-		} else if (lp->threads < lp->max_threads) {
-			err = spawn(lp);
-			if (!err)
-				lp->help_asked++;
-		}
-	}
-	pthread_mutex_unlock(&lp->lock);
-	if (err)
-		mmfs_log(FUSE_LOG_WARNING, "cannot start a thread: %s\n",
-			 strerror(-err));
-}
-
-/* Wait for the lead, helping meanwhile when asked; false when the loop
- * ends or this thread is one idle thread too many. */
+/* Wait for the lead; false when the loop ends or this thread is one idle
+ * thread too many. */
 static bool take_lead(struct loop *lp, struct worker *w)
 {
 	bool ok;
@@ -430,19 +344,6 @@ static bool take_lead(struct loop *lp, struct worker *w)
 	 * once requests come quickly again */
 	w->spin = false;
 	while (lp->lw && !lp->stop) {
-		if (lp->help_asked) {
-			lp->help_asked--;
-			atomic_fetch_add(&lp->helpers, 1);
-			pthread_mutex_unlock(&lp->lock);
-			ok = help(lp, w);
-			pthread_mutex_lock(&lp->lock);
-			atomic_fetch_sub(&lp->helpers, 1);
-			if (!ok) {
-				pthread_mutex_unlock(&lp->lock);
-				return false;
-			}
-			continue;
-		}
 		if (lp->idle >= lp->max_idle) {
 			pthread_mutex_unlock(&lp->lock);
 			return false;
@@ -529,9 +430,6 @@ static void *worker_main(void *arg)
 				goto out;
 			}
 			begin_request(w.lp, &w);
-			if (atomic_load(&w.lp->helpers) < w.lp->max_helpers &&
-			    crowded() && !is_write(&w.buf))
-				ask_help(w.lp);
 			fuse_session_process_buf(se, &w.buf);
 			atomic_store(&w.in_request, false);
 		}
@@ -568,8 +466,6 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 
 	spin_ns = (uint64_t)spin_us * 1000u;
 	ncpus = cpus();
-	/* helpers and the leader: a reader per CPU */
-	lp.max_helpers = lp.max_threads > 1 ? ncpus - 1 : 0;
 	if (spin_ns) {
 		fl = fcntl(fd, F_GETFL);
 		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
