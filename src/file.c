@@ -141,15 +141,13 @@ static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	bool last;
 
 	pthread_mutex_lock(&fs->table_lock);
-	if (inode->opens > 0)
-		inode->opens--;
-	last = inode->opens == 0;
 	if (h->pprev) {
 		*h->pprev = h->next;
 		if (h->next)
 			h->next->pprev = h->pprev;
 		h->pprev = NULL;
 	}
+	last = !inode->handles;
 	pthread_mutex_unlock(&fs->table_lock);
 	if (h->fd >= 0)
 		close(h->fd);
@@ -190,7 +188,6 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 
 	pthread_rwlock_wrlock(&inode->lock);
 	pthread_mutex_lock(&fs->table_lock);
-	inode->opens++;
 	inode->used = true;
 	h->next = inode->handles;
 	if (h->next)

@@ -70,9 +70,10 @@ struct mmfs_inode {
 	/* Protected by fs->table_lock. */
 	struct mmfs_inode *next; /* hash chain */
 	uint64_t nlookup;	 /* the kernel's references */
-	unsigned int opens; /* open handles; also changed only with lock held
-			     * exclusive, so either lock suffices to read it */
-	struct mmfs_handle *handles; /* those handles */
+	/* The open handles (NULL: not open); also changed only with lock
+	 * held exclusive, so either lock suffices to read it.  At unmount
+	 * the kernel may still hold some it will never release. */
+	struct mmfs_handle *handles;
 	bool hashed;	    /* in the table (false once being destroyed) */
 	bool keep;	    /* copy mount: private data, keep until unmount */
 	bool used;	    /* looked up or opened since the prune clock's
@@ -102,9 +103,7 @@ struct mmfs_inode {
 struct mmfs_handle {
 	int fd;	   /* a descriptor of its own, or -1: it uses the inode's */
 	int flags; /* the client's open flags */
-	/* In the inode's list (fs->table_lock): at unmount, the kernel may
-	 * still hold handles it will never release. */
-	struct mmfs_handle *next, **pprev;
+	struct mmfs_handle *next, **pprev; /* inode->handles */
 };
 
 /* Every error reply: EMFILE from the daemon's own syscalls means that the

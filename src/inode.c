@@ -449,7 +449,7 @@ static void maybe_free(struct mmfs_fs *fs, struct mmfs_inode *inode)
 
 	pthread_mutex_lock(&fs->table_lock);
 	if (inode != &fs->root && inode->hashed && inode->nlookup == 0 &&
-	    inode->opens == 0 && !inode->keep) {
+	    !inode->handles && !inode->keep) {
 		table_remove(fs, inode);
 		gone = true;
 	}
@@ -468,7 +468,7 @@ void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n)
 	maybe_free(fs, inode);
 }
 
-/* After a release dropped inode->opens (the kernel forgets an inode only
+/* After a release left inode->handles (the kernel forgets an inode only
  * after its last release, but do not rely on it). */
 void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
@@ -766,7 +766,7 @@ int mmfs_map_resync(struct mmfs_fs *fs, struct mmfs_inode *inode)
 		return 0;
 	}
 	if (!inode->map)
-		return inode->opens ? mmfs_map_ensure(fs, inode) : 0;
+		return inode->handles ? mmfs_map_ensure(fs, inode) : 0;
 	if (fs->access == MMFS_ACCESS_WRITE && !inode->map_ro) {
 		if (size < inode->maplen)
 			err = mmfs_sync_length(inode->map);
@@ -903,7 +903,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		err = -errno;
 		goto remap;
 	}
-	if (size > 0 && inode->opens > 0) {
+	if (size > 0 && inode->handles) {
 		now = st; /* what the map step reads of it: the size */
 		now.st_size = (off_t)size;
 		err = mmfs_map_ensure_fd(fs, inode, fd, &now);
@@ -913,7 +913,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	}
 	goto out;
 remap:
-	if (inode->opens > 0)
+	if (inode->handles)
 		mmfs_map_ensure(fs, inode);
 out:
 	if (own >= 0)

@@ -80,7 +80,7 @@ static size_t clock_sweep(struct mmfs_fs *fs, uint64_t *ids, size_t want)
 
 	for (seen = 0; n < want && seen < fs->nbuckets; seen++) {
 		for (p = fs->buckets[b]; p && n < want; p = p->next) {
-			if (p == &fs->root || p->opens || p->keep ||
+			if (p == &fs->root || p->handles || p->keep ||
 			    p->nlookup == 0)
 				continue;
 			if (p->used)
