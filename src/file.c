@@ -561,6 +561,7 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		mmfs_reply_err(req, EINVAL);
 		return;
 	}
+	mmfs_loop_wait_writes(ino, pos, size);
 	pthread_rwlock_rdlock(&inode->lock);
 	/*
 	 * Reads are spliced from the backing file's page cache, the pages

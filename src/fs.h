@@ -153,6 +153,9 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 		  unsigned int max_idle, unsigned int spin_us);
 ssize_t mmfs_loop_read(int fd, void *buf, size_t len);
 void mmfs_loop_yield(void);
+/* A READ of [off, off + size) of node ino waits here for the WRITEs read
+ * before it that change those bytes and are still being served. */
+void mmfs_loop_wait_writes(uint64_t ino, uint64_t off, uint64_t size);
 uint64_t mmfs_now_ns(void); /* CLOCK_MONOTONIC, in nanoseconds */
 
 /* An open directory. */

@@ -24,6 +24,11 @@
  * costs more than that on these guests.  Not while the last requests came
  * from as many clients as there are CPUs (crowded): it then waits in a
  * blocking read.
+ *
+ * Requests are served in the order they were read, except where one is
+ * still being served as the next are (after a yield, or the watchdog's
+ * hand-off).  One reordering matters: a READ of pages that a WRITE read
+ * before it is still changing (see note_write()).
  */
 #include "config.h"
 
@@ -42,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/fuse.h>
+
 #include "fs.h"
 
 #define WATCH_MS 10
@@ -54,6 +61,8 @@ struct loop {
 	pthread_cond_t follow; /* idle threads wait here to lead */
 	pthread_cond_t gone;   /* the last thread has ended */
 	pthread_cond_t watch;  /* the watchdog, when the mount is idle */
+	pthread_cond_t wdone;  /* a write in flight was applied */
+	pthread_mutex_t read_lock; /* held by the thread reading the device */
 	sem_t finish;	       /* a thread saw the session end */
 	struct worker *all;    /* every worker thread */
 	struct worker *lw;     /* the leader, if one leads */
@@ -62,6 +71,8 @@ struct loop {
 	pthread_t watchdog;
 	_Atomic uint64_t begun;	   /* requests a leader has begun */
 	_Atomic bool watch_parked; /* the watchdog sleeps until woken */
+	_Atomic unsigned int writing; /* workers with a write in flight */
+	_Atomic unsigned int wwaiters; /* reads waiting for one */
 	unsigned int threads, idle, max_threads, max_idle;
 	int error;
 };
@@ -74,6 +85,9 @@ struct worker {
 	_Atomic bool leads; /* changed with lp->lock held */
 	_Atomic bool in_request;
 	bool spin; /* the last request came within spin_ns */
+	/* the WRITE this worker read and is serving: node id (0: none),
+	 * and the bytes [wr_off, wr_end) it changes */
+	_Atomic uint64_t wr_ino, wr_off, wr_end;
 };
 
 static __thread struct worker *self;
@@ -142,6 +156,95 @@ static bool crowded(void)
 	return k >= ncpus;
 }
 
+static void hand_off(struct loop *lp, struct worker *w);
+
+/*
+ * A WRITE in write-through mode leaves the pages it changes in the
+ * kernel's cache unlocked while it is out, and the kernel may drop them
+ * meanwhile (a GETATTR reply shows a new mtime).  A READ of them then
+ * goes out after the WRITE; answered before the WRITE is applied, it
+ * leaves the old bytes in the cache as the page, where the writer reads
+ * them back after its write returned.  A single thread serving in order
+ * never does that, but the lead passes on while a request is being
+ * served (a yield, the watchdog).  So the reading thread notes a WRITE in
+ * its slot before the next read of the device (one thread reads at a
+ * time: read_lock), and a READ waits for the writes in flight that
+ * overlap it (mmfs_loop_wait_writes).  No other request needs it: the
+ * kernel drops its cache after a truncation, fallocate or copy returns.
+ */
+static void note_write(struct loop *lp, struct worker *w, const void *buf,
+		       ssize_t n)
+{
+	const struct fuse_in_header *in = buf;
+	const struct fuse_write_in *a = (const void *)(in + 1);
+	uint64_t off;
+	uint32_t size;
+
+	if (n < (ssize_t)(sizeof(*in) + offsetof(struct fuse_write_in,
+						  write_flags)) ||
+	    in->opcode != FUSE_WRITE)
+		return;
+	memcpy(&off, (const char *)a + offsetof(struct fuse_write_in, offset),
+	       sizeof(off));
+	memcpy(&size, (const char *)a + offsetof(struct fuse_write_in, size),
+	       sizeof(size));
+	atomic_store(&w->wr_off, off);
+	atomic_store(&w->wr_end, off + size < off ? UINT64_MAX : off + size);
+	atomic_fetch_add(&lp->writing, 1);
+	atomic_store(&w->wr_ino, in->nodeid);
+}
+
+/* w's request is answered: a write it noted is applied. */
+static void done_write(struct loop *lp, struct worker *w)
+{
+	if (!atomic_load_explicit(&w->wr_ino, memory_order_relaxed))
+		return;
+	atomic_store(&w->wr_ino, 0);
+	atomic_fetch_sub(&lp->writing, 1);
+	/* a reader counts itself before it looks (both sides seq_cst) */
+	if (atomic_load(&lp->wwaiters)) {
+		pthread_mutex_lock(&lp->lock);
+		pthread_cond_broadcast(&lp->wdone);
+		pthread_mutex_unlock(&lp->lock);
+	}
+}
+
+/* Does a worker other than self serve a write to ino that overlaps
+ * [off, end)?  (lock held) */
+static bool write_overlaps(struct loop *lp, uint64_t ino, uint64_t off,
+			   uint64_t end)
+{
+	struct worker *o;
+
+	for (o = lp->all; o; o = o->next)
+		if (o != self && atomic_load(&o->wr_ino) == ino &&
+		    atomic_load(&o->wr_off) < end &&
+		    off < atomic_load(&o->wr_end))
+			return true;
+	return false;
+}
+
+void mmfs_loop_wait_writes(uint64_t ino, uint64_t off, uint64_t size)
+{
+	struct worker *w = self;
+	struct loop *lp;
+	uint64_t end = off + size < off ? UINT64_MAX : off + size;
+
+	if (!w || !size || !atomic_load(&w->lp->writing))
+		return;
+	lp = w->lp;
+	pthread_mutex_lock(&lp->lock);
+	atomic_fetch_add(&lp->wwaiters, 1);
+	while (write_overlaps(lp, ino, off, end)) {
+		/* a leader lets another read on while it waits */
+		if (atomic_load(&w->leads))
+			hand_off(lp, w);
+		pthread_cond_wait(&lp->wdone, &lp->lock);
+	}
+	atomic_fetch_sub(&lp->wwaiters, 1);
+	pthread_mutex_unlock(&lp->lock);
+}
+
 uint64_t mmfs_now_ns(void)
 {
 	struct timespec t;
@@ -150,7 +253,7 @@ uint64_t mmfs_now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
+static ssize_t read_device(int fd, void *buf, size_t len)
 {
 	struct worker *w = self;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -192,6 +295,29 @@ ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
 	if (w)
 		w->spin = mmfs_now_ns() - t0 < spin_ns;
 	note_sender(buf, n);
+	return n;
+}
+
+static void unlock_mutex(void *m)
+{
+	pthread_mutex_unlock(m);
+}
+
+/* The session's read of /dev/fuse.  A worker reads with read_lock held,
+ * also while it waits (where it may be cancelled), and notes a WRITE
+ * before another thread can read the request after it. */
+ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
+{
+	struct worker *w = self;
+	ssize_t n;
+
+	if (!w)
+		return read_device(fd, buf, len);
+	pthread_mutex_lock(&w->lp->read_lock);
+	pthread_cleanup_push(unlock_mutex, &w->lp->read_lock);
+	n = read_device(fd, buf, len);
+	note_write(w->lp, w, buf, n);
+	pthread_cleanup_pop(1);
 	return n;
 }
 
@@ -431,6 +557,7 @@ static void *worker_main(void *arg)
 			}
 			begin_request(w.lp, &w);
 			fuse_session_process_buf(se, &w.buf);
+			done_write(w.lp, &w);
 			atomic_store(&w.in_request, false);
 		}
 	}
@@ -476,7 +603,9 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 	if (sem_init(&lp.finish, 0, 0) != 0)
 		return -errno;
 	pthread_mutex_init(&lp.lock, NULL);
+	pthread_mutex_init(&lp.read_lock, NULL);
 	pthread_cond_init(&lp.follow, NULL);
+	pthread_cond_init(&lp.wdone, NULL);
 	pthread_cond_init(&lp.gone, NULL);
 	/* the watchdog's ticks are on the monotonic clock */
 	pthread_condattr_init(&ca);
@@ -523,7 +652,9 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 
 	pthread_cond_destroy(&lp.watch);
 	pthread_cond_destroy(&lp.gone);
+	pthread_cond_destroy(&lp.wdone);
 	pthread_cond_destroy(&lp.follow);
+	pthread_mutex_destroy(&lp.read_lock);
 	pthread_mutex_destroy(&lp.lock);
 	sem_destroy(&lp.finish);
 	fuse_session_reset(se);

@@ -16,5 +16,6 @@ INTEGRATION_TESTS = \
 	tests/integration/t-forget.sh \
 	tests/integration/t-loop.sh
 TESTS += $(INTEGRATION_TESTS)
+check_PROGRAMS += tests/integration/readback
 EXTRA_DIST += tests/integration/lib.sh tests/integration/posix.py \
 	$(INTEGRATION_TESTS)

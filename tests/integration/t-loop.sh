@@ -14,6 +14,13 @@
 #     one with a file held open, with status 0, and it unmounts.  (Built
 #     with -fsanitize=address, the daemon's exit status also says that
 #     the handle the kernel never released was freed.)
+#  5. Order: a READ sent while a large WRITE of the same pages is still
+#     being served (it handed the lead on) waits for it.  A writer reading
+#     back its own 1 MiB writes, while readers fstat and read the file and
+#     so make the kernel drop and fetch its pages again, always sees what
+#     it wrote (readback.c).  cache=never fetches the attributes on every
+#     read, which widens the window: without the wait, about one read-back
+#     in six came back stale.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
@@ -242,5 +249,18 @@ for c in TERM:busy INT:busy TERM:idle TERM:held; do
 	fi
 done
 MMAPFS=$real_daemon
+
+# ------------------------------------------------- 5. reads after writes
+for cache in never auto; do
+	mmfs_mount -o cache=$cache
+	out=$("$top_builddir/tests/integration/readback" "$M/rb" 3 2) ||
+		fail "cache=$cache: a write read back stale: $out"
+	writes=${out##*: }
+	writes=${writes%% writes*}
+	[ "$writes" -ge 50 ] ||
+		fail "cache=$cache: only $writes writes in 3 s: $out"
+	ok "cache=$cache: $out"
+	mmfs_umount
+done
 
 mmfs_done
