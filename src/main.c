@@ -613,7 +613,7 @@ int main(int argc, char *argv[])
 		mmfs_log(FUSE_LOG_WARNING, "no ioctl thread (%s): ioctls "
 			 "that drop cached pages run on the session's threads\n",
 			 strerror(-err));
-	/* -o clone_fd has nothing to do: one thread reads at a time */
+	/* -o clone_fd has nothing to do: the threads share one descriptor */
 	ret = mmfs_loop_run(se, opts.singlethread ? 1 : opts.max_threads,
 			    opts.max_idle_threads, cl.spin_us);
 	ret = ret != 0 ? 1 : 0;

@@ -14,13 +14,14 @@
 #     one with a file held open, with status 0, and it unmounts.  (Built
 #     with -fsanitize=address, the daemon's exit status also says that
 #     the handle the kernel never released was freed.)
-#  5. Order: a READ sent while a large WRITE of the same pages is still
-#     being served (it handed the lead on) waits for it.  A writer reading
+#  5. Order: a READ sent while a WRITE of the same pages is still being
+#     served (a write over 64 KiB hands the lead on, and three clients on
+#     two CPUs bring helpers) waits for it.  A writer reading
 #     back its own 1 MiB writes, while readers fstat and read the file and
 #     so make the kernel drop and fetch its pages again, always sees what
 #     it wrote (readback.c).  cache=never fetches the attributes on every
-#     read, which widens the window: without the wait, about one read-back
-#     in six came back stale.
+#     read, which widens the window: without the wait, one read-back in
+#     six to nine came back stale.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
