@@ -501,13 +501,34 @@ run_system()
 # rows, whose writes and removals the disk may still be paying for.  A
 # machine that slows down or speeds up part way through touches every
 # column alike.
+# The order of the systems changes from round to round (round_order), so
+# that no system always runs right after the same other one: a disk that
+# is still paying for what the system before did shows on a different
+# column each round.
 # BENCH_INTERLEAVE=0 runs each system's RUNS passes of every row back to
 # back instead.
+
+# round_order N - the systems for round N: as given, reversed, then every
+# second one (the odd places first), and again from the start.
+round_order()
+{
+	local -a s
+	local i n
+	read -ra s <<<"$SYSTEMS"
+	n=${#s[@]}
+	case $((($1 - 1) % 3)) in
+	0) echo "${s[*]}" ;;
+	1) for ((i = n - 1; i >= 0; i--)); do printf '%s ' "${s[i]}"; done ;;
+	2) for ((i = 0; i < n; i += 2)); do printf '%s ' "${s[i]}"; done
+	   for ((i = 1; i < n; i += 2)); do printf '%s ' "${s[i]}"; done ;;
+	esac
+}
+
 if [ "${BENCH_INTERLEAVE:-1}" = 1 ]; then
 	PASSES=1
 	for ((round = 1; round <= RUNS; round++)); do
 		for row in $ROWS; do
-			for CUR in $SYSTEMS; do
+			for CUR in $(round_order "$round"); do
 				say "bench: round $round/$RUNS, $row, $CUR ($(t_secs "$started" "$(t_now)" | cut -d. -f1) s)"
 				run_system "$row"
 			done
