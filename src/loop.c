@@ -134,20 +134,6 @@ static void note_sender(const void *buf, ssize_t n)
  * or the reading thread polls (set once, by mmfs_loop_run). */
 static bool dev_nb;
 
-/* Is the request in buf a write?  fuse_in_header's opcode follows its
- * length.  Writes to one file wait for each other in the backing file
- * system (4 clients writing 4 KiB at random: 4% slower served two at a
- * time), so they neither call for help nor keep a helper on. */
-static bool is_write(const struct fuse_buf *b)
-{
-	uint32_t op;
-
-	if (b->flags & FUSE_BUF_IS_FD || b->size < 2 * sizeof(op))
-		return false;
-	memcpy(&op, (const char *)b->mem + sizeof(op), sizeof(op));
-	return op == FUSE_WRITE;
-}
-
 /* Did the last requests come from ncpus clients or more? */
 static bool crowded(void)
 {
@@ -205,6 +191,15 @@ static void note_write(struct loop *lp, struct worker *w, const void *buf,
 	atomic_store(&w->wr_end, off + size < off ? UINT64_MAX : off + size);
 	atomic_fetch_add(&lp->writing, 1);
 	atomic_store(&w->wr_ino, in->nodeid);
+}
+
+/* Is w serving a write?  Writes to one file wait for each other in the
+ * backing file system (4 clients writing 4 KiB at random: 4% slower
+ * served two at a time), so they neither call for help nor keep a helper
+ * on. */
+static bool serves_write(struct worker *w)
+{
+	return atomic_load_explicit(&w->wr_ino, memory_order_relaxed) != 0;
 }
 
 /* w's request is answered: a write it noted is applied. */
@@ -483,6 +478,25 @@ static void begin_request(struct loop *lp, struct worker *w)
 
 static void end(struct loop *lp, int res);
 
+/* The next request into w->buf, cancellable only while it waits (the
+ * session's end cancels the threads in their reads). */
+static int receive(struct loop *lp, struct worker *w)
+{
+	int res;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	res = fuse_session_receive_buf(lp->se, &w->buf);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	return res;
+}
+
+/* Serve the request in w->buf; a write it noted is applied after. */
+static void serve(struct loop *lp, struct worker *w)
+{
+	fuse_session_process_buf(lp->se, &w->buf);
+	done_write(lp, w);
+}
+
 /*
  * Help: while clients are as many as the CPUs, read and serve requests
  * beside the leader, so that the daemon serves as many at once as they
@@ -498,9 +512,7 @@ static bool help(struct loop *lp, struct worker *w)
 	int res;
 
 	while (crowded() && !fuse_session_exited(se)) {
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		res = fuse_session_receive_buf(se, &w->buf);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		res = receive(lp, w);
 		if (res == -EINTR)
 			continue;
 		if (res == -EAGAIN)
@@ -509,9 +521,8 @@ static bool help(struct loop *lp, struct worker *w)
 			end(lp, res);
 			return false;
 		}
-		write = is_write(&w->buf);
-		fuse_session_process_buf(se, &w->buf);
-		done_write(lp, w);
+		write = serves_write(w);
+		serve(lp, w);
 		if (write)
 			break;
 	}
@@ -642,9 +653,7 @@ static void *worker_main(void *arg)
 				end(w.lp, 0);
 				goto out;
 			}
-			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-			res = fuse_session_receive_buf(se, &w.buf);
-			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+			res = receive(w.lp, &w);
 			if (res == -EINTR || res == -EAGAIN)
 				continue;
 			if (res <= 0) {
@@ -653,10 +662,9 @@ static void *worker_main(void *arg)
 			}
 			begin_request(w.lp, &w);
 			if (atomic_load(&w.lp->helpers) < w.lp->max_helpers &&
-			    crowded() && !is_write(&w.buf))
+			    crowded() && !serves_write(&w))
 				ask_help(w.lp);
-			fuse_session_process_buf(se, &w.buf);
-			done_write(w.lp, &w);
+			serve(w.lp, &w);
 			atomic_store(&w.in_request, false);
 		}
 	}
