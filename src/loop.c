@@ -46,6 +46,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ struct loop {
 	pthread_cond_t watch;  /* the watchdog, when the mount is idle */
 	pthread_cond_t wdone;  /* a write in flight was applied */
 	sem_t finish;	       /* a thread saw the session end */
+	int wake;	       /* eventfd, readable once the loop stops, or -1 */
 	struct worker *all;    /* every worker thread */
 	struct worker *lw;     /* the leader, if one leads */
 	bool stop;
@@ -301,6 +303,30 @@ static ssize_t read_once(struct worker *w, int fd, void *buf, size_t len)
 }
 
 /*
+ * Wait in poll(2) for a request.  At the loop's end the wake eventfd
+ * brings a thread out (EINTR) instead of a cancellation there:
+ * ThreadSanitizer does not follow a thread cancelled inside poll, and
+ * reported the list update in its exit handler as a race.
+ */
+static int wait_device(struct loop *lp, int fd)
+{
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+			      {.fd = lp->wake, .events = POLLIN}};
+	int r, old;
+
+	if (lp->wake < 0)
+		return poll(p, 1, -1);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	r = poll(p, 2, -1);
+	pthread_setcancelstate(old, NULL);
+	if (r > 0 && p[1].revents) {
+		errno = EINTR;
+		return -1;
+	}
+	return r;
+}
+
+/*
  * The session's read of /dev/fuse.  The leader polls for up to spin_ns
  * while requests come quickly, and otherwise waits in poll(2); one thread
  * alone that does not poll waits in a blocking read.  Crowded: no
@@ -310,7 +336,6 @@ static ssize_t read_once(struct worker *w, int fd, void *buf, size_t len)
 ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
 {
 	struct worker *w = self;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
 	bool leads, spin;
 	uint64_t t0;
 	ssize_t n;
@@ -331,7 +356,7 @@ ssize_t mmfs_loop_read(int fd, void *buf, size_t len)
 		if (!leads && !crowded())
 			return -1; /* errno is EAGAIN */
 		/* EINTR goes back to the loop, which checks for the end */
-		if (poll(&p, 1, -1) < 0)
+		if (wait_device(w->lp, fd) < 0)
 			return -1;
 	}
 	w->spin = spin && mmfs_now_ns() - t0 < spin_ns;
@@ -693,6 +718,7 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 		.se = se,
 		.max_threads = max_threads ? max_threads : 1,
 		.max_idle = max_idle,
+		.wake = -1,
 	};
 	pthread_condattr_t ca;
 	struct worker *w;
@@ -712,8 +738,14 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 			return err;
 		}
 	}
-	if (sem_init(&lp.finish, 0, 0) != 0)
-		return -errno;
+	if (dev_nb)
+		lp.wake = eventfd(0, EFD_CLOEXEC);
+	if (sem_init(&lp.finish, 0, 0) != 0) {
+		err = -errno;
+		if (lp.wake >= 0)
+			close(lp.wake);
+		return err;
+	}
 	pthread_mutex_init(&lp.lock, NULL);
 	pthread_cond_init(&lp.follow, NULL);
 	pthread_cond_init(&lp.wdone, NULL);
@@ -744,11 +776,14 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 
 	/*
 	 * Out of their reads: the leader's, and a deposed leader's that
-	 * finished its request just as the watchdog gave the lead away.
+	 * finished its request just as the watchdog gave the lead away;
+	 * one waiting in poll is woken (wake) rather than cancelled there.
 	 * The others cannot be cancelled until they read again, and they do
 	 * not: they see stop first.  A worker leaves the list (under the
 	 * lock) before it ends, so each one here is still there.
 	 */
+	if (lp.wake >= 0)
+		(void)eventfd_write(lp.wake, 1);
 	pthread_mutex_lock(&lp.lock);
 	lp.stop = true;
 	pthread_cond_broadcast(&lp.follow);
@@ -767,6 +802,8 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 	pthread_cond_destroy(&lp.follow);
 	pthread_mutex_destroy(&lp.lock);
 	sem_destroy(&lp.finish);
+	if (lp.wake >= 0)
+		close(lp.wake);
 	fuse_session_reset(se);
 	return err ? err : lp.error;
 }
