@@ -27,6 +27,7 @@ struct config {
 	int has_fsname;
 	int has_subtype;
 	int default_permissions;
+	int allow_other;
 	unsigned int max_read; /* -o max_read=N, which init must repeat */
 	char *nonopt[MAX_NONOPTS];
 	int nnonopt;
@@ -126,6 +127,8 @@ static int opt_proc(void *data, const char *arg, int key,
 				cfg->has_subtype = 1;
 			if (strcmp(arg, "default_permissions") == 0)
 				cfg->default_permissions = 1;
+			if (strcmp(arg, "allow_other") == 0)
+				cfg->allow_other = 1;
 			if (strncmp(arg, "max_read=", 9) == 0)
 				cfg->max_read = (unsigned int)strtoul(
 					arg + 9, NULL, 10);
@@ -217,7 +220,9 @@ void mmfs_usage(const char *prog)
 	      "limit)\n"
 	      "    -o max_threads=N       the most threads (default: one per "
 	      "CPU, 2 to 10)\n"
-	      "    -o allow_other         allow access by all users\n"
+	      "    -o allow_other         allow access by all users "
+	      "(implies\n"
+	      "                           default_permissions)\n"
 	      "    -o allow_root          allow access by the mounting user "
 	      "and root\n"
 	      "    -o auto_unmount        unmount when the daemon exits, even "
@@ -335,6 +340,7 @@ int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
 	cl->has_fsname = cfg.has_fsname;
 	cl->has_subtype = cfg.has_subtype;
 	cl->default_permissions = cfg.default_permissions;
+	cl->allow_other = cfg.allow_other;
 	cl->max_read = cfg.max_read;
 
 	/* With -o anon a leading source argument (mount(8) passes one) is

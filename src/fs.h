@@ -318,6 +318,7 @@ struct mmfs_cmdline {
 	bool anon;	  /* -o anon */
 	bool writeback;	  /* -o writeback */
 	bool default_permissions; /* -o default_permissions */
+	bool allow_other; /* -o allow_other, which implies the above */
 	bool help;	  /* -h: print the usage, nothing else is set */
 	bool version;	  /* -V: print the versions, nothing else is set */
 	bool has_fsname;  /* -o fsname= given */

@@ -515,6 +515,13 @@ int main(int argc, char *argv[])
 	fs.cache = cl.cache;
 	fs.anon = cl.anon;
 	fs.writeback = cl.writeback;
+	/* Every user of an allow_other mount would otherwise act with the
+	 * daemon's rights (root's, as a rule): the daemon checks no
+	 * permission itself, so the kernel must (as bindfs has it too). */
+	if (cl.allow_other && !cl.default_permissions) {
+		add_opt(&args, "default_permissions", NULL);
+		cl.default_permissions = true;
+	}
 	fs.acl = cl.default_permissions;
 	fs.max_read = cl.max_read;
 	if (!cl.anon)

@@ -144,6 +144,22 @@ refused "$EPERM" 'ln "$D/secret" "$D/shared/hardlink"'
 refused "$EPERM" 'rm -f "$D/shared/rootfile"'
 refused "$EACCES" 'setfattr -n user.x -v 1 "$D/pub"'
 refused "$EACCES" 'exec 3<>"$D/pub"'
+
+# allow_other alone implies default_permissions: without it a root daemon
+# would read, write and chmod anything for anyone.
+mmfs_umount
+mmfs_mount_at "$BK" "$M" allow_other
+case ",$(findmnt -n -o OPTIONS "$M")," in
+*,default_permissions,*) ok "allow_other alone: mounted with default_permissions" ;;
+*) fail "allow_other alone: no default_permissions in $(findmnt -n -o OPTIONS "$M")" ;;
+esac
+refused "$EACCES" 'cat "$D/secret"'
+refused "$EACCES" 'echo x >>"$D/pub"'
+refused "$EACCES" 'touch "$D/rootdir/new"'
+refused "$EPERM" 'chmod 666 "$D/pub"'
+refused "$EACCES" 'exec 3<>"$D/pub"'
+mmfs_umount
+mmfs_mount_at "$BK" "$M" allow_other default_permissions
 both 'cat "$D/rootdir/f" && ls "$D/rootdir" && head -c 7 "$D/pub"' \
 	"reading what they may read"
 assert_eq "$(printf 'in rootdir\nf\npublic\nstatus=0')" "$BOTH_OUT" \
