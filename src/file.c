@@ -707,6 +707,11 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if (grow && inode->map && end <= SIZE_MAX) {
 		err = mmfs_extend(inode->map, (size_t)end);
 		mmfs_map_refresh(fs, inode);
+		/* mremap refuses a length past the address space (EINVAL):
+		 * a size this file system cannot hold, as the backing one
+		 * says of sizes past its own limit */
+		if (err == -EINVAL)
+			return -EFBIG;
 		if (err < 0)
 			return mmfs_map_errno(err);
 		r = pwrite_all(fd, buf, size, off);

@@ -254,6 +254,25 @@ assert os.pread(fd, 10, 0) == b"STI"
 os.close(fd)
 EOF
 ok "deleted-but-open file: read, write, grow, fsync, shrink"
+
+# A write past what a map can reach (the address space): EFBIG, as a file
+# system says of a size it cannot hold, and the file as it was.
+printf 'abc' >"$M/huge"
+py "$M/huge" <<'EOF'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+for off in (2**47, 2**62, 2**63 - 2):
+    try:
+        os.pwrite(fd, b"x", off)
+        raise SystemExit("pwrite at %d succeeded" % off)
+    except OSError as e:
+        assert e.errno == errno.EFBIG, (off, e)
+assert os.fstat(fd).st_size == 3
+assert os.pread(fd, 10, 0) == b"abc"
+os.close(fd)
+EOF
+ok "writes past the address space: EFBIG, nothing changed"
+assert_size "$B/huge" 3 "backing size after the refused writes"
 [ ! -e "$B/ghost" ] || fail "backing ghost still exists"
 ok "the deleted file is gone from the backing directory"
 
