@@ -18,4 +18,5 @@ INTEGRATION_TESTS = \
 TESTS += $(INTEGRATION_TESTS)
 check_PROGRAMS += tests/integration/readback
 EXTRA_DIST += tests/integration/lib.sh tests/integration/posix.py \
+	tests/integration/posix-random.py \
 	$(INTEGRATION_TESTS)

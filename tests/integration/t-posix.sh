@@ -5,12 +5,15 @@
 # rename and renameat2 corners, links and open unlinked files, directory
 # link counts, xattrs, readdir) give exactly the native directory's
 # outcomes on a default mount, cache=never, cache=always, -o writeback
-# and -o anon.
+# and -o anon.  So do random sequences of such calls (posix-random.py),
+# call by call and in the tree they leave.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
 [ "$(id -u)" = 0 ] || skip "needs root (chown, mknod of a device)"
 CASES=$top_srcdir/tests/integration/posix.py
+RANDOM_CALLS=$top_srcdir/tests/integration/posix-random.py
+SEEDS=${MMFS_POSIX_SEEDS:-"1 2 3"}
 
 mkdir "$T/native"
 py "$T/native" <"$CASES" >"$T/native.out" 2>&1 ||
@@ -37,6 +40,15 @@ compare()
 			"$(diff "$T/native.out" "$T/mount.out")"
 	fi
 	ok "$what: $n cases as in a native directory"
+	for seed in $SEEDS; do
+		mkdir "$T/random.$seed" "$M/random.$seed"
+		out=$(py "$seed" 4000 "$T/random.$seed" "$M/random.$seed" \
+			<"$RANDOM_CALLS" 2>&1) ||
+			fail "$what: random calls, seed $seed: $out"
+		assert_eq "ok 4000" "$out" \
+			"$what: 4000 random calls (seed $seed) as natively"
+		rm -rf "$T/random.$seed"
+	done
 	mmfs_alive "$what: daemon alive"
 	mmfs_umount
 }
