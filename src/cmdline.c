@@ -22,7 +22,6 @@ struct config {
 	char *spin;
 	int anon;
 	int writeback;
-	int no_writeback;
 	int help;
 	int version;
 	int has_fsname;
@@ -47,7 +46,6 @@ static const struct fuse_opt mmfs_opt_table[] = {
 	CFG_OPT("cache=%s", cache, 0),
 	CFG_OPT("anon", anon, 1),
 	CFG_OPT("writeback", writeback, 1),
-	CFG_OPT("no_writeback", no_writeback, 1),
 	CFG_OPT("spin=%s", spin, 0),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -177,12 +175,7 @@ void mmfs_usage(const char *prog)
 	      "                           changes made to BACKING behind the "
 	      "mount are\n"
 	      "                           not seen (ioctls write the cache "
-	      "back first);\n"
-	      "                           on by default with -o anon, "
-	      "unless -s\n"
-	      "    -o no_writeback        every write reaches the mapping "
-	      "before it\n"
-	      "                           returns (the default with BACKING)\n"
+	      "back first)\n"
 	      "    -o spin=US             poll for the next request up to US "
 	      "microseconds\n"
 	      "                           before sleeping (default 100, 0 to "
@@ -343,12 +336,7 @@ int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
 		goto out;
 	}
 	cl->anon = cfg.anon;
-	if (cfg.writeback && cfg.no_writeback) {
-		snprintf(msg, msglen, "writeback and no_writeback together");
-		goto out;
-	}
 	cl->writeback = cfg.writeback;
-	cl->no_writeback = cfg.no_writeback;
 	cl->has_fsname = cfg.has_fsname;
 	cl->has_subtype = cfg.has_subtype;
 	cl->default_permissions = cfg.default_permissions;

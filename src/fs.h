@@ -317,7 +317,6 @@ struct mmfs_cmdline {
 	int cache;	  /* enum mmfs_cache_mode */
 	bool anon;	  /* -o anon */
 	bool writeback;	  /* -o writeback */
-	bool no_writeback; /* -o no_writeback */
 	bool default_permissions; /* -o default_permissions */
 	bool allow_other; /* -o allow_other, which implies the above */
 	bool help;	  /* -h: print the usage, nothing else is set */

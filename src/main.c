@@ -555,12 +555,6 @@ int main(int argc, char *argv[])
 	if (fs.writeback && (opts.singlethread || opts.max_threads < 2))
 		die("-o writeback needs the multithreaded loop (no -s, "
 		    "max_threads of 2 or more)");
-	/* An anonymous mount's files change only through the mount, so the
-	 * kernel may own their size and times: its writeback cache merges
-	 * small writes (4 KiB random writes: 54k against 250k a second). */
-	if (fs.anon && !cl.no_writeback && !opts.singlethread &&
-	    opts.max_threads >= 2)
-		fs.writeback = true;
 
 	fs.timeout = fs.cache == MMFS_CACHE_ALWAYS  ? 86400.0
 		     : fs.cache == MMFS_CACHE_NEVER ? 0.0

@@ -119,36 +119,4 @@ ok "no mmapfs-anon.* left in /dev/shm (had: ${ours:-none})"
 mmfs_anon_mount
 assert_eq "" "$(ls -A "$M")" "a remount starts empty"
 
-# The kernel's writeback cache is on by default here, as nothing changes
-# the files behind the mount: 200 writes of one byte reach the daemon as
-# a few WRITE requests.  With -o no_writeback, and with -s (the cache
-# needs a thread free while another waits for it), each one does.
-# writes_seen OPT... - on a new anon mount with OPT, WRITES is set to the
-# WRITE requests the daemon saw for 200 one-byte writes and an fsync.
-writes_seen()
-{
-	mmfs_umount
-	MMFS_DEBUG=1 mmfs_anon_mount "$@"
-	py "$M/w" <<'EOF'
-import os, sys
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
-for i in range(200):
-    os.write(fd, b"x")
-os.fsync(fd)
-os.close(fd)
-assert open(sys.argv[1], "rb").read() == b"x" * 200
-EOF
-	WRITES=$(grep -c 'opcode: WRITE' "$MMFS_LOG")
-}
-writes_seen
-[ "$WRITES" -ge 1 ] && [ "$WRITES" -le 10 ] ||
-	fail "default anon mount: $WRITES WRITE requests for 200 writes"
-ok "default anon mount: 200 one-byte writes came as $WRITES WRITE requests"
-writes_seen no_writeback
-assert_eq 200 "$WRITES" "-o no_writeback: a request for each write"
-writes_seen -s
-assert_eq 200 "$WRITES" "-s: a request for each write"
-assert_fails_with "writeback and no_writeback together" \
-	"$MMAPFS" -o anon,writeback,no_writeback "$T/nowhere"
-
 mmfs_done
