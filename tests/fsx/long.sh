@@ -2,8 +2,8 @@
 # tests/fsx/long.sh - the long fsx runs of make check-stress: FSX_OPS ops
 # (default 1,000,000) per mode and seed, for each of FSX_SEEDS (default
 # two), in every mode: the engine on a file, the engine on an anonymous
-# map, a mount, a cache=never mount (every read from the mapping) and an
-# anon mount.  Two runs at a time, one per core.  After each mount run the
+# map, a mount, a cache=never mount (every read from the mapping), a
+# -o writeback mount and an anon mount.  Two runs at a time, one per core.  After each mount run the
 # backing file must equal fsx's model byte for byte.
 #
 #   FSX_OPS=100000 FSX_SEEDS="1 2" tests/fsx/long.sh    a shorter run
@@ -39,9 +39,10 @@ one()
 	engine) TMPDIR=$d "$FSX" -E "${args[@]}" "$d/back/f" >"$out" 2>&1 ||
 		rc=$? ;;
 	anon) "$FSX" -A "${args[@]}" >"$out" 2>&1 || rc=$? ;;
-	mount | never | anonmount)
+	mount | never | writeback | anonmount)
 		local opts=()
 		[ "$mode" = never ] && opts=(-o cache=never)
+		[ "$mode" = writeback ] && opts=(-o writeback)
 		if [ "$mode" = anonmount ]; then
 			"$MMAPFS" -f -o anon "$mnt" 2>"$d/daemon.log" &
 		else
@@ -84,7 +85,7 @@ started=$SECONDS
 jobs_failed=0
 pending=()
 for seed in $SEEDS; do
-	for mode in engine anon mount never anonmount; do
+	for mode in engine anon mount never writeback anonmount; do
 		one "$mode" "$seed" &
 		pending+=($!)
 		if [ ${#pending[@]} -ge 2 ]; then
@@ -97,6 +98,6 @@ for p in "${pending[@]}"; do
 	wait "$p" || jobs_failed=$((jobs_failed + 1))
 done
 [ "$jobs_failed" = 0 ] || fail "$jobs_failed fsx runs failed"
-ok "fsx: $OPS ops x 5 modes x seeds $SEEDS, no mismatch," \
+ok "fsx: $OPS ops x 6 modes x seeds $SEEDS, no mismatch," \
 	"$((SECONDS - started)) s"
 mmfs_done

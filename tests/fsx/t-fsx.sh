@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/fsx/t-fsx.sh - short seeded fsx runs for make check: the engine
 # alone (on a file and on an anonymous map), a native directory as the
-# control, then a fresh mmapfs mount (with the ioctls) and an anon mount.
+# control, then fresh mmapfs mounts (with the ioctls: default, cache=never
+# and -o writeback) and anon mounts (with and without -o writeback).
 # Fixed seeds, so a failure replays with the command fsx prints.
 # FSX_OPTS (environment) adds options to every run, e.g. FSX_OPTS=-v.
 # shellcheck source=../integration/lib.sh
@@ -93,8 +94,15 @@ mount_run "mount" "$S" 20000 20240615
 # Every read from the mapping, none from the kernel's cache.
 mkdir "$S/never"
 mount_run "cache=never" "$S/never" 5000 20240617 cache=never
+# Writes merged in the kernel's cache, written back to the mapping later.
+mkdir "$S/wb"
+mount_run "writeback" "$S/wb" 5000 20240618 writeback
 
 mmfs_anon_mount
 run_fsx "anon mount" -N 5000 -S 20240616 "$M/f"
+ran read write mapread mapwrite "${IOCTL_OPS[@]}"
+mmfs_umount
+mmfs_anon_mount writeback
+run_fsx "anon mount, writeback" -N 5000 -S 20240619 "$M/f"
 ran read write mapread mapwrite "${IOCTL_OPS[@]}"
 mmfs_done

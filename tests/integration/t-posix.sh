@@ -4,8 +4,8 @@
 # truncation, which calls move mtime and ctime, modes and owners, mknod,
 # rename and renameat2 corners, links and open unlinked files, directory
 # link counts, xattrs, readdir) give exactly the native directory's
-# outcomes on a default mount, cache=never, cache=always, -o writeback
-# and -o anon.  So do random sequences of such calls (posix-random.py),
+# outcomes on a default mount, cache=never, cache=always, -o writeback,
+# -o anon and -o anon,writeback.  So do random sequences of such calls (posix-random.py),
 # call by call and in the tree they leave.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
@@ -60,4 +60,6 @@ for opts in "" cache=never cache=always writeback; do
 done
 mmfs_anon_mount
 compare "-o anon"
+mmfs_anon_mount writeback
+compare "-o anon,writeback"
 mmfs_done
