@@ -527,8 +527,9 @@ fi
 
 # One mount of system CUR, the given rows run on it, the backing directory
 # emptied after: all but the haystack and seq.dat, which every system on
-# the backing directory may share, and the file sets that the round's
-# unlink row removes; trees and held files go aside (see wait_freed).
+# the backing directory may share, and the file sets that the unlink row
+# removes after all the rounds; trees and held files go aside (see
+# wait_freed).
 run_system()
 {
 	local row d
@@ -592,6 +593,7 @@ unlink_all()
 		[ "$PASSES" = 1 ] || break
 	done
 }
+
 if [ "${BENCH_INTERLEAVE:-1}" = 1 ]; then
 	PASSES=1
 	for ((round = 1; round <= RUNS; round++)); do
