@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/fsx/t-fsx.sh - short seeded fsx runs for make check: the engine
 # alone (on a file and on an anonymous map), a native directory as the
-# control, then fresh mmapfs mounts (with the ioctls: default, cache=never
-# and -o writeback) and anon mounts (with and without -o writeback).
+# control, then fresh mmapfs mounts (with the ioctls: default, cache=never,
+# -o writeback and access=copy) and anon mounts (with and without
+# -o writeback).
 # Fixed seeds, so a failure replays with the command fsx prints.
 # FSX_OPTS (environment) adds options to every run, e.g. FSX_OPTS=-v.
 # shellcheck source=../integration/lib.sh
@@ -97,6 +98,18 @@ mount_run "cache=never" "$S/never" 5000 20240617 cache=never
 # Writes merged in the kernel's cache, written back to the mapping later.
 mkdir "$S/wb"
 mount_run "writeback" "$S/wb" 5000 20240618 writeback
+
+# access=copy: the same model through the mount, and the backing file
+# never changes (punch and zero are refused there: EOPNOTSUPP).
+mkdir "$S/copy"
+head -c 100000 /dev/urandom >"$S/copy/f"
+cp "$S/copy/f" "$T/copy.orig"
+mmfs_mount_at "$S/copy" "$M" access=copy
+run_fsx "access=copy" -N 5000 -S 20240620 "$M/f"
+ran "${DATA_OPS[@]}" "${IOCTL_OPS[@]}"
+mmfs_alive "access=copy: daemon alive after fsx"
+mmfs_umount
+assert_file_eq "$T/copy.orig" "$S/copy/f" "access=copy: backing file unchanged"
 
 mmfs_anon_mount
 run_fsx "anon mount" -N 5000 -S 20240616 "$M/f"
