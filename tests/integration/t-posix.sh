@@ -5,8 +5,8 @@
 # rename and renameat2 corners, links and open unlinked files, directory
 # link counts, xattrs, readdir) give exactly the native directory's
 # outcomes on a default mount, cache=never, cache=always, -o writeback,
-# -o anon and -o anon,writeback.  So do random sequences of such calls (posix-random.py),
-# call by call and in the tree they leave.
+# -o anon and -o anon,writeback.  So do random sequences of such calls
+# (posix-random.py), call by call and in the tree they leave.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
