@@ -196,7 +196,8 @@ wait_freed()
 	is_backed || return 0
 	left=$(((started + 150000000 - $(t_now)) / 1000000))
 	[ "$left" -gt 0 ] || return 0
-	say "bench: $CUR: waiting $left s, until files removed before the bench are 150 s old"
+	say "bench: $CUR: waiting $left s, until files removed before the" \
+		"bench are 150 s old"
 	sleep "$left"
 }
 
@@ -587,7 +588,8 @@ unlink_all()
 	[[ " $ROWS " = *" files "* ]] || return 0
 	for ((n = 1; n <= RUNS; n++)); do
 		for CUR in $(round_order "$n"); do
-			say "bench: unlink $n/$RUNS, $CUR ($(t_secs "$started" "$(t_now)" | cut -d. -f1) s)"
+			say "bench: unlink $n/$RUNS, $CUR" \
+				"($(t_secs "$started" "$(t_now)" | cut -d. -f1) s)"
 			run_system unlink
 		done
 		[ "$PASSES" = 1 ] || break

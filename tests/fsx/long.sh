@@ -3,8 +3,9 @@
 # (default 1,000,000) per mode and seed, for each of FSX_SEEDS (default
 # two), in every mode: the engine on a file, the engine on an anonymous
 # map, a mount, a cache=never mount (every read from the mapping), a
-# -o writeback mount and an anon mount.  Two runs at a time, one per core.  After each mount run the
-# backing file must equal fsx's model byte for byte.
+# -o writeback mount and an anon mount.  Two runs at a time, one per
+# core.  After each mount run the backing file must equal fsx's model
+# byte for byte.
 #
 #   FSX_OPS=100000 FSX_SEEDS="1 2" tests/fsx/long.sh    a shorter run
 # shellcheck source=../integration/lib.sh

@@ -57,7 +57,8 @@ man_opts=$(awk 'tp && /^\.B[IR]? "?\\-o [a-z_]/ {
 	{ tp = $0 == ".TP" }' "$top_srcdir/man/mmapfs.1" | sort -u)
 [ "$(echo "$help_opts" | wc -l)" -ge 15 ] ||
 	fail "--help lists only: $help_opts"
-assert_eq "$help_opts" "$man_opts" "--help and mmapfs(1) list the same -o options"
+assert_eq "$help_opts" "$man_opts" \
+	"--help and mmapfs(1) list the same -o options"
 out=$(timeout 10 "$MMAPFS" -h 2>&1) || fail "-h failed: $out"
 case $out in *access=*) ok "-h lists access=" ;; *) fail "-h: $out" ;; esac
 

@@ -149,9 +149,10 @@ refused "$EACCES" 'exec 3<>"$D/pub"'
 # would read, write and chmod anything for anyone.
 mmfs_umount
 mmfs_mount_at "$BK" "$M" allow_other
-case ",$(findmnt -n -o OPTIONS "$M")," in
-*,default_permissions,*) ok "allow_other alone: mounted with default_permissions" ;;
-*) fail "allow_other alone: no default_permissions in $(findmnt -n -o OPTIONS "$M")" ;;
+opts=$(findmnt -n -o OPTIONS "$M")
+case ",$opts," in
+*,default_permissions,*) ok "allow_other alone: default_permissions is on" ;;
+*) fail "allow_other alone: no default_permissions in $opts" ;;
 esac
 refused "$EACCES" 'cat "$D/secret"'
 refused "$EACCES" 'echo x >>"$D/pub"'
