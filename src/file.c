@@ -707,13 +707,8 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if (grow && inode->map && end <= SIZE_MAX) {
 		err = mmfs_extend(inode->map, (size_t)end);
 		mmfs_map_refresh(fs, inode);
-		/* mremap refuses a length past the address space (EINVAL):
-		 * a size this file system cannot hold, as the backing one
-		 * says of sizes past its own limit */
-		if (err == -EINVAL)
-			return -EFBIG;
 		if (err < 0)
-			return mmfs_map_errno(err);
+			return mmfs_size_errno(err);
 		r = pwrite_all(fd, buf, size, off);
 		if (r < (ssize_t)size) /* back to what the file now holds */
 			mmfs_map_resync(fs, inode);
@@ -834,6 +829,42 @@ int mmfs_truncate(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	return err;
 }
 
+/*
+ * fallocate on the backing file, which does the work; the map follows its
+ * size (lock exclusive).  A file it would make larger than a map can reach
+ * is refused with EFBIG and left as it was: the map grows first, as for a
+ * write (write_grow), and an empty file, which has no map yet, is cut
+ * back to empty.  Otherwise the file would be larger than its map, and
+ * every read of it empty.
+ */
+static int falloc_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
+			  int mode, off_t offset, off_t length)
+{
+	uint64_t end = (uint64_t)offset + (uint64_t)length;
+	bool grows = !(mode & FALLOC_FL_KEEP_SIZE);
+	struct stat st;
+	int err = 0, resync;
+
+	if (grows && inode->map && !inode->map_ro && end > inode->maplen &&
+	    end <= SIZE_MAX) {
+		err = mmfs_extend(inode->map, (size_t)end);
+		mmfs_map_refresh(fs, inode);
+		if (err < 0)
+			return mmfs_size_errno(err);
+	}
+	if (grows && !inode->map && fstat(fd, &st) < 0)
+		return -errno;
+	if (fallocate(fd, mode, offset, length) < 0)
+		err = -errno;
+	resync = mmfs_map_resync(fs, inode);
+	if (!err && resync < 0 && grows && !inode->map && st.st_size == 0 &&
+	    ftruncate(fd, 0) == 0) {
+		mmfs_map_resync(fs, inode);
+		err = mmfs_size_errno(resync);
+	}
+	return err;
+}
+
 void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		       off_t length, struct fuse_file_info *fi)
 {
@@ -865,11 +896,9 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 				err = mmfs_set_size(fs, inode, -1, end);
 		}
 	} else {
-		/* The backing file does the work, the map follows its size. */
-		if (fallocate(mmfs_handle_fd(inode, handle_of(fi)), mode,
-			      offset, length) < 0)
-			err = -errno;
-		mmfs_map_resync(fs, inode);
+		err = falloc_backing(fs, inode, mmfs_handle_fd(inode,
+							 handle_of(fi)),
+				     mode, offset, length);
 	}
 	pthread_rwlock_unlock(&inode->lock);
 	mmfs_reply_err(req, -err);

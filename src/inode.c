@@ -563,6 +563,14 @@ int mmfs_map_errno(int err)
 	}
 }
 
+/* Errors of a change of the map's length: mmap and mremap refuse a length
+ * past the address space with EINVAL, a size this file system cannot
+ * hold, as the backing one says (EFBIG) of sizes past its own limit. */
+int mmfs_size_errno(int err)
+{
+	return err == -EINVAL ? -EFBIG : mmfs_map_errno(err);
+}
+
 /* Record the map's address and length after a change (lock exclusive). */
 void mmfs_map_refresh(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
@@ -885,7 +893,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		mmfs_map_refresh(fs, inode);
 		/* The engine's resize is atomic: on failure (EFBIG,
 		 * ENOSPC, ENOMEM...) file and map are as they were. */
-		return err == 0 ? 0 : mmfs_map_errno(err);
+		return err == 0 ? 0 : mmfs_size_errno(err);
 	}
 	if (fd < 0) {
 		own = mmfs_reopen(inode, O_WRONLY);
@@ -907,6 +915,8 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		now = st; /* what the map step reads of it: the size */
 		now.st_size = (off_t)size;
 		err = mmfs_map_ensure_fd(fs, inode, fd, &now);
+		if (err < 0)
+			err = mmfs_size_errno(err);
 		if (err < 0 && (uint64_t)st.st_size != size &&
 		    ftruncate(fd, st.st_size) == 0)
 			goto remap; /* could not map the new size: undo */

@@ -100,6 +100,40 @@ truncate -s 1G "$M/huge"
 assert_size "$M/huge" 1073741824 "1 GiB sparse anon file"
 assert_eq "0000" "$(dd if="$M/huge" bs=1 skip=1073741822 count=2 \
 	status=none | od -An -tx1 | tr -d ' \n')" "its last bytes are zeros"
+
+# Sizes no map can reach (past the address space; tmpfs itself would take
+# them): truncate and fallocate fail with EFBIG, as a write does, and the
+# file stays as it was and readable.  An empty file, which has no map to
+# grow first, is cut back to empty (its first map fails: ENOMEM).
+printf 'abc' >"$M/big"
+: >"$M/big0"
+py "$M/big" "$M/big0" <<'EOF'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+for what, call in (("truncate", lambda: os.ftruncate(fd, 2**47)),
+                   ("fallocate", lambda: os.posix_fallocate(fd, 2**50, 10)),
+                   ("pwrite", lambda: os.pwrite(fd, b"x", 2**47))):
+    try:
+        call()
+        raise SystemExit("%s past the address space succeeded" % what)
+    except OSError as e:
+        assert e.errno == errno.EFBIG, (what, e)
+    assert os.fstat(fd).st_size == 3, what
+    assert os.pread(fd, 10, 0) == b"abc", what
+os.posix_fallocate(fd, 0, 100000)
+assert os.fstat(fd).st_size == 100000
+assert os.pread(fd, 4, 0) == b"abc\0"
+fd0 = os.open(sys.argv[2], os.O_RDWR)
+try:
+    os.posix_fallocate(fd0, 2**50, 10)
+    raise SystemExit("fallocate of an empty file to 2^50 succeeded")
+except OSError as e:
+    assert e.errno == errno.ENOMEM, e
+assert os.fstat(fd0).st_size == 0
+os.posix_fallocate(fd0, 0, 100)
+assert os.pread(fd0, 200, 0) == bytes(100)
+EOF
+ok "sizes past the address space: EFBIG (ENOMEM when empty), files intact"
 rm "$M/huge"
 rm -r "${M:?}"/*
 assert_eq "" "$(ls -A "$M")" "rm -r empties the mount"
