@@ -737,9 +737,8 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 				 "non-blocking: %s\n", strerror(-err));
 			return err;
 		}
-	}
-	if (dev_nb)
 		lp.wake = eventfd(0, EFD_CLOEXEC);
+	}
 	if (sem_init(&lp.finish, 0, 0) != 0) {
 		err = -errno;
 		if (lp.wake >= 0)
