@@ -48,17 +48,17 @@ for w in access= cache= anon; do
 	*) fail "--help does not mention '$w': $out" ;;
 	esac
 done
-# Every option --help lists has its entry in mmapfs(1), and the reverse.
+# Every option --help lists has its entry in mmapfs(1), in the same
+# order, and the reverse (an entry: a .B, .BI or .BR line right after .TP).
 help_opts=$(printf '%s\n' "$out" | sed -n 's/^ *-o \([a-z_]*\).*/\1/p' |
-	sort -u)
-# (an entry: a .B, .BI or .BR line right after .TP)
+	awk '!seen[$0]++')
 man_opts=$(awk 'tp && /^\.B[IR]? "?\\-o [a-z_]/ {
 		sub(/^\.B[IR]? "?\\-o /, ""); sub(/[^a-z_].*/, ""); print }
-	{ tp = $0 == ".TP" }' "$top_srcdir/man/mmapfs.1" | sort -u)
+	{ tp = $0 == ".TP" }' "$top_srcdir/man/mmapfs.1")
 [ "$(echo "$help_opts" | wc -l)" -ge 15 ] ||
 	fail "--help lists only: $help_opts"
 assert_eq "$help_opts" "$man_opts" \
-	"--help and mmapfs(1) list the same -o options"
+	"--help and mmapfs(1) list the same -o options in the same order"
 out=$(timeout 10 "$MMAPFS" -h 2>&1) || fail "-h failed: $out"
 case $out in *access=*) ok "-h lists access=" ;; *) fail "-h: $out" ;; esac
 
