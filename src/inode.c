@@ -648,7 +648,8 @@ static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 {
 	struct mmfs_map *map = NULL;
 	struct stat st;
-	int err;
+	bool noatime;
+	int err, fl;
 
 	if (known)
 		st = *known;
@@ -656,11 +657,19 @@ static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		return -errno;
 	if (st.st_size == 0)
 		return 0; /* empty files stay unmapped until they grow */
+	/* mmap(2) marks the file accessed, as a read would; an open reads
+	 * nothing (natively, open + write leaves atime alone).  O_NOATIME
+	 * needs the file's owner or CAP_FOWNER: without it, atime moves. */
+	fl = fcntl(fd, F_GETFL);
+	noatime = fl >= 0 && !(fl & O_NOATIME) &&
+		  fcntl(fd, F_SETFL, fl | O_NOATIME) == 0;
 	err = mmfs_open(&map, fd, 0, MAP_SHARED, PROT_READ | PROT_WRITE, access,
 			0,
 			fd == inode->fd && fs->access != MMFS_ACCESS_COPY
 				? MMFS_OPEN_BORROWFD
 				: 0);
+	if (noatime)
+		(void)fcntl(fd, F_SETFL, fl);
 	if (err == -EINVAL && fstat(fd, &st) == 0 && st.st_size == 0)
 		return 0; /* emptied under us */
 	if (err < 0) {
