@@ -3,10 +3,11 @@
 # (posix.py: about 100 cases of open flags, O_APPEND, seeks and holes,
 # truncation, which calls move mtime and ctime and which leave atime,
 # modes and owners, mknod, rename and renameat2 corners, links and open
-# unlinked files, directory link counts, xattrs, readdir) give exactly the native directory's
-# outcomes on a default mount, cache=never, cache=always, -o writeback,
-# -o anon and -o anon,writeback.  So do random sequences of such calls
-# (posix-random.py), call by call and in the tree they leave.
+# unlinked files, directory link counts, xattrs, readdir) give exactly
+# the native directory's outcomes on a default mount, cache=never,
+# cache=always, -o writeback, -o anon and -o anon,writeback.  So do
+# random sequences of such calls (posix-random.py), call by call and in
+# the tree they leave.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
