@@ -10,7 +10,8 @@
  * may wait (an fsync, a read from the disk, a long copy) first calls
  * mmfs_loop_yield(): the leader's role passes to an idle thread (one is
  * started if none waits and max_threads allows), which goes on reading
- * while this one finishes its request and then waits to lead again.
+ * while this one finishes its request and then waits to lead again; not
+ * while the client that sent it is the only one of late (sole_client()).
  *
  * A request that waits where no handler expected it (a small write to a
  * backing file system that hangs, say) would hold up the others all the
@@ -421,12 +422,38 @@ static void hand_off(struct loop *lp, struct worker *w)
 			 strerror(-err));
 }
 
+/*
+ * Is the request in w->buf from the client that sent all the last ones?
+ * A client thread waits for the answer to each request it sends, so
+ * while it is the only one, handing the lead on only has the next
+ * request wait for a thread to wake: with one client appending 4 KiB and
+ * fsyncing, 224 us per fsync at p50 with the hand-off, 197 us without
+ * (medians of 7, interleaved).  Should another client come, the watchdog
+ * passes the lead on as for any long request.  A READ is never such a
+ * request: the kernel's readahead has several out at once for one client.
+ */
+static bool sole_client(const struct worker *w)
+{
+	const struct fuse_in_header *in = w->buf.mem;
+	unsigned int i;
+
+	if (!in || w->buf.size < sizeof(*in) || in->opcode == FUSE_READ ||
+	    !in->pid)
+		return false;
+	for (i = 0; i < RECENT; i++)
+		if (atomic_load_explicit(&recent_pid[i],
+					 memory_order_relaxed) != in->pid)
+			return false;
+	return true;
+}
+
 void mmfs_loop_yield(void)
 {
 	struct worker *w = self;
 	struct loop *lp;
 
-	if (!w || !atomic_load(&w->leads) || w->lp->max_threads < 2)
+	if (!w || !atomic_load(&w->leads) || w->lp->max_threads < 2 ||
+	    sole_client(w))
 		return;
 	lp = w->lp;
 	pthread_mutex_lock(&lp->lock);

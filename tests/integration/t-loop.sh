@@ -22,6 +22,8 @@
 #     it wrote (readback.c).  cache=never fetches the attributes on every
 #     read, which widens the window: without the wait, one read-back in
 #     six to nine came back stale.
+#  6. A client alone keeps one thread: its fsyncs do not hand the
+#     reading on.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
@@ -263,5 +265,51 @@ for cache in never auto; do
 	ok "cache=$cache: $out"
 	mmfs_umount
 done
+
+# ------------------------------------------------- 6. one client
+# A client alone, appending 4 KiB and fsyncing 300 times: each fsync
+# would hand the reading on, and the next write wake the other thread;
+# while the last requests all came from that client, one thread serves
+# them all.  Counted: the daemon's threads whose voluntary context
+# switches rose by 150 or more meanwhile (an fsync waits for the disk
+# once; the watchdog ticks every 10 ms).  Handing off made it two.
+# switches THREAD...: each thread's voluntary context switches
+switches()
+{
+	local t
+	for t in /proc/"$MMFS_PID"/task/*; do
+		awk -v t="${t##*/}" \
+			'/^voluntary_ctxt_switches/ { print t, $2 }' \
+			"$t/status" 2>/dev/null || true
+	done
+}
+mmfs_mount
+rm -f "$T/go" "$T/went"
+py "$M/sole" "$T" <<'EOF' &
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+for i in range(20):
+    os.pwrite(fd, b"a" * 4096, i * 4096)
+    os.fsync(fd)
+open(sys.argv[2] + "/went", "w").close()
+while not os.path.exists(sys.argv[2] + "/go"):
+    time.sleep(0.01)
+for i in range(300):
+    os.pwrite(fd, b"b" * 4096, i * 4096)
+    os.fsync(fd)
+os.close(fd)
+EOF
+sole_pid=$!
+wait_until 10 test -e "$T/went" || fail "the client's first fsyncs did not end"
+switches >"$T/sw.before"
+: >"$T/go"
+wait "$sole_pid" || fail "the client's fsyncs failed"
+switches >"$T/sw.after"
+busy=$(awk 'NR == FNR { b[$1] = $2; next }
+	$2 - b[$1] >= 150 { n++ } END { print n + 0 }' \
+	"$T/sw.before" "$T/sw.after")
+assert_eq 1 "$busy" "one client's 300 fsyncs: threads busy with them"
+assert_size "$M/sole" $((300 * 4096)) "size after the fsyncs"
+mmfs_umount
 
 mmfs_done
