@@ -437,8 +437,8 @@ static bool sole_client(const struct worker *w)
 	const struct fuse_in_header *in = w->buf.mem;
 	unsigned int i;
 
-	if (!in || w->buf.size < sizeof(*in) || in->opcode == FUSE_READ ||
-	    !in->pid)
+	if (!in || (w->buf.flags & FUSE_BUF_IS_FD) ||
+	    w->buf.size < sizeof(*in) || in->opcode == FUSE_READ || !in->pid)
 		return false;
 	for (i = 0; i < RECENT; i++)
 		if (atomic_load_explicit(&recent_pid[i],
