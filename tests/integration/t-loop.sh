@@ -273,7 +273,7 @@ done
 # them all.  Counted: the daemon's threads whose voluntary context
 # switches rose by 150 or more meanwhile (an fsync waits for the disk
 # once; the watchdog ticks every 10 ms).  Handing off made it two.
-# switches THREAD...: each thread's voluntary context switches
+# switches: each thread of the daemon, and its voluntary context switches
 switches()
 {
 	local t
