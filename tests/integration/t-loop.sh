@@ -2,9 +2,10 @@
 # tests/integration/t-loop.sh - the request loop (src/loop.c).
 #  1. A request that waits does not hold up the others: an fsync stuck in
 #     the backing file system (itself a mount, stopped with SIGSTOP) leaves
-#     stat and read of other files served, and so does a small write stuck
-#     there (which does not hand off: the watchdog steps in); with -s they
-#     wait behind it, as the man page says.
+#     stat and read of other files served, and so do a small write stuck
+#     there and the fsync of a client that sent all the last requests
+#     (neither hands off: the watchdog steps in); with -s they wait behind
+#     it, as the man page says.
 #  2. Polling between requests: a client's run of requests finds the
 #     reading thread awake (few voluntary context switches with a long
 #     -o spin; spin=0's count is printed beside it), and an idle mount
@@ -73,10 +74,11 @@ all_stopped()
 }
 
 # blocked OP OPTS...: mount INNER at $M with OPTS; a client writes to f,
-# INNER stops, and the client's OP (fsync, or a second write) waits in
-# it; meanwhile stat and read g, with a 3 s deadline each.  g is held
-# open, so its opens need nothing of INNER.  Sets STAT_RC and READ_RC
-# (124: timed out), then lets INNER go on and checks the client's end.
+# INNER stops, and the client's OP (fsync; solefsync, an fsync after ten
+# fstats of its own; or a second write) waits in it; meanwhile stat and
+# read g, with a 3 s deadline each.  g is held open, so its opens need
+# nothing of INNER.  Sets STAT_RC and READ_RC (124: timed out), then lets
+# INNER go on and checks the client's end.
 blocked()
 {
 	local op=$1
@@ -90,10 +92,13 @@ blocked()
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_APPEND)
 os.write(fd, b"more\n")
+if sys.argv[3] == "solefsync":
+    for i in range(10):  # GETATTRs (cache=never): the last requests
+        os.fstat(fd)     # are all this client's
 open(sys.argv[2] + "/written", "w").close()
 while not os.path.exists(sys.argv[2] + "/go"):
     time.sleep(0.01)
-if sys.argv[3] == "fsync":
+if sys.argv[3] in ("fsync", "solefsync"):
     os.fsync(fd)
 else:
     os.write(fd, b"again\n")
@@ -135,6 +140,11 @@ assert_content "$X/f" "data of f
 more
 more
 again"
+# the fsync of a client that sent all the last requests does not hand
+# off (section 6); the watchdog has another thread read on
+blocked solefsync
+assert_eq 0 "$STAT_RC" "stat while a lone client's fsync waits: exit status"
+assert_eq 0 "$READ_RC" "read while a lone client's fsync waits: exit status"
 # -s: one thread, so the same stat waits for the fsync (this is what
 # shows that the cases above would catch a loop that does not hand off)
 blocked fsync -s
