@@ -305,6 +305,13 @@ static int create_open(struct mmfs_inode *dir, const char *name, int flags,
 	return fd < 0 ? -errno : fd;
 }
 
+/* An open(O_TMPFILE), which main.c's io_read hands on as a CREATE: the
+ * kernel names the unnamed file "/", which no directory entry can be. */
+static bool is_tmpfile(const char *name)
+{
+	return strcmp(name, "/") == 0;
+}
+
 void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		    mode_t mode, struct fuse_file_info *fi)
 {
@@ -316,8 +323,17 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mmfs_creds c;
 	int fd = -1, access = 0, err, flags;
 	unsigned int tries = 0;
+	bool tmpfile = is_tmpfile(name);
 
 	fi->flags &= ~MMFS_O_KILL_SUIDGID;
+	if (tmpfile) {
+		/* the handle is an open of a regular file, as after create */
+		fi->flags &= ~(O_TMPFILE | O_CREAT | O_EXCL | O_TRUNC);
+		if (fs->access != MMFS_ACCESS_WRITE) {
+			mmfs_reply_err(req, EROFS);
+			return;
+		}
+	}
 	if (fs->access != MMFS_ACCESS_WRITE) {
 		err = create_existing(fs, dir, name, fi, &e);
 		if (err) {
@@ -340,10 +356,16 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		flags = (backing_flags(fs, fi->flags) | O_CREAT | O_NOFOLLOW |
 			 O_CLOEXEC) |
 			(fi->flags & O_EXCL);
+		/* The kernel decides whether the file may be linked (O_EXCL);
+		 * the backing file stays linkable for link to do so. */
+		if (tmpfile)
+			flags = backing_flags(fs, fi->flags) | O_TMPFILE |
+				O_CLOEXEC;
 		mmfs_creds_enter(fs, req, &c);
 		mode = mmfs_creds_mode(&c, mode);
 		do
-			fd = create_open(dir, name, flags, mode, &access);
+			fd = create_open(dir, tmpfile ? "." : name, flags, mode,
+					 &access);
 		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
 		mmfs_creds_leave(fs, &c);
 		if (fd < 0) {

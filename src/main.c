@@ -399,6 +399,12 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 			a->flags |= (uint32_t)MMFS_O_KILL_SUIDGID;
 		break;
 	}
+	case FUSE_TMPFILE:
+		/* open(O_TMPFILE): libfuse 3.14 has no operation for it, and
+		 * it carries CREATE's arguments and takes CREATE's reply;
+		 * the name is "/", which tells create (file.c) apart */
+		in->opcode = FUSE_CREATE;
+		/* fall through */
 	case FUSE_CREATE: {
 		struct fuse_create_in *a = (void *)(in + 1);
 

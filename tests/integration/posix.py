@@ -302,6 +302,43 @@ out("dir nlink after rmdir", os.stat("dlinks").st_nlink)
 os.rename("dlinks/s1", "s1moved")
 out("dir nlink after rename out", os.stat("dlinks").st_nlink)
 
+# ---------------------------------------------------------------- tmpfile
+# open(O_TMPFILE): an unnamed file, then given a name by linkat(2).
+AT_EMPTY_PATH, AT_SYMLINK_FOLLOW = 0x1000, 0x400
+
+
+def linkat(fd, path, name, flags):
+    if libc.linkat(fd, path.encode(), AT_FDCWD, name.encode(), flags) < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+os.mkdir("tmpd")
+fd = os.open("tmpd", os.O_TMPFILE | os.O_RDWR, 0o640)
+os.write(fd, b"unnamed")
+st = os.fstat(fd)
+out("tmpfile", (stat.filemode(st.st_mode), st.st_nlink, st.st_size,
+                os.pread(fd, 100, 0), os.listdir("tmpd")))
+run("tmpfile linked", lambda: (linkat(fd, "", "tmpd/t1", AT_EMPTY_PATH),
+                               get("tmpd/t1"), os.fstat(fd).st_nlink))
+os.close(fd)
+fd = os.open("tmpd", os.O_TMPFILE | os.O_WRONLY, 0o600)
+os.write(fd, b"by /proc")
+run("tmpfile linked by /proc",
+    lambda: (linkat(AT_FDCWD, "/proc/self/fd/%d" % fd, "tmpd/t2",
+                    AT_SYMLINK_FOLLOW), get("tmpd/t2"), kind("tmpd/t2")))
+run("tmpfile read on O_WRONLY", lambda: os.pread(fd, 10, 0))
+os.close(fd)
+fd = os.open("tmpd", os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
+run("tmpfile O_EXCL link", lambda: linkat(fd, "", "tmpd/t3", AT_EMPTY_PATH))
+os.ftruncate(fd, 5000)
+os.pwrite(fd, b"end", 4997)
+out("tmpfile truncate", (os.fstat(fd).st_size, os.pread(fd, 8, 4995)))
+os.close(fd)
+run("tmpfile O_RDONLY", lambda: os.open("tmpd", os.O_TMPFILE | os.O_RDONLY))
+run("tmpfile in a file", lambda: os.open("f", os.O_TMPFILE | os.O_RDWR))
+out("tmpfile dir after", sorted(os.listdir("tmpd")))
+
 # ---------------------------------------------------------------- xattrs
 put("xa", b"")
 try:

@@ -62,6 +62,10 @@ assert_fails_with "$EROFS" touch "$M/new"
 assert_fails_with "$EROFS" touch "$M/file"
 assert_fails_with "$EROFS" touch -d '2020-01-01' "$M/file"
 assert_fails_with "$EROFS" mkdir "$M/newdir"
+assert_fails_with "$EROFS" py "$M/dir" <<'EOF'
+import os, sys
+os.open(sys.argv[1], os.O_TMPFILE | os.O_RDWR, 0o600)
+EOF
 assert_fails_with "$EROFS" rm "$M/file"
 assert_fails_with "$EROFS" rm -r "$M/dir"
 assert_fails_with "$EROFS" rmdir "$M/dir/sub"
@@ -132,6 +136,10 @@ assert_fails_with "$EROFS" sh -c "echo x >'$M/new2'"
 assert_fails_with "$EROFS" rm "$M/file"
 assert_fails_with "$EROFS" mv "$M/file" "$M/moved"
 assert_fails_with "$EROFS" mkdir "$M/newdir"
+assert_fails_with "$EROFS" py "$M/dir" <<'EOF'
+import os, sys
+os.open(sys.argv[1], os.O_TMPFILE | os.O_RDWR, 0o600)
+EOF
 assert_fails_with "$EROFS" rmdir "$M/dir/sub"
 assert_fails_with "$EROFS" ln "$M/file" "$M/hard"
 assert_fails_with "$EROFS" ln -s file "$M/soft"
