@@ -353,14 +353,12 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	} else {
 		/* O_NOFOLLOW: a symlink in the backing tree must not send the
 		 * creation outside it (the kernel resolves links itself). */
-		flags = (backing_flags(fs, fi->flags) | O_CREAT | O_NOFOLLOW |
-			 O_CLOEXEC) |
-			(fi->flags & O_EXCL);
-		/* The kernel decides whether the file may be linked (O_EXCL);
-		 * the backing file stays linkable for link to do so. */
-		if (tmpfile)
+		if (tmpfile) /* linkable: the kernel enforces O_EXCL itself */
 			flags = backing_flags(fs, fi->flags) | O_TMPFILE |
 				O_CLOEXEC;
+		else
+			flags = backing_flags(fs, fi->flags) | O_CREAT |
+				O_NOFOLLOW | O_CLOEXEC | (fi->flags & O_EXCL);
 		mmfs_creds_enter(fs, req, &c);
 		mode = mmfs_creds_mode(&c, mode);
 		do
