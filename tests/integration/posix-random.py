@@ -1,18 +1,22 @@
 # tests/integration/posix-random.py SEED N NATIVE MOUNT - the same random
 # sequence of N namespace and data calls (create, mkdir, rename, link,
 # unlink, rmdir, symlink, truncate, chmod, writes through new and held
-# descriptors, reads, utime, readdir) in the directories NATIVE and MOUNT.
+# descriptors, reads, utime, readdir, unnamed files made with O_TMPFILE
+# and named by linkat) in the directories NATIVE and MOUNT.
 # Each call's outcome (its result or errno) must be the same in both, and
 # every 50 calls so must every name's type, mode, link count, size, bytes,
 # link target and directory listing.  Exits 1 at the first difference,
 # after printing it; prints "ok N" at the end.
+import ctypes
 import os
 import random
 import stat
 import sys
 
 NAMES = ["a", "b", "c", "d", "d/e", "d/f", "d/h", "g", "g/i"]
-CALLS = 17
+CALLS = 18
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, AT_SYMLINK_FOLLOW = -100, 0x400
 
 
 def outcome(fn):
@@ -90,6 +94,17 @@ class Side:
             os.ftruncate(fd, off // 2)
             return os.fstat(fd).st_size
 
+        def tmpfile():
+            f = os.open(x, os.O_TMPFILE | os.O_RDWR, mode & 0o777)
+            os.pwrite(f, data, off)
+            self.fds.append(f)
+            if flag and libc.linkat(AT_FDCWD,
+                                    ("/proc/self/fd/%d" % f).encode(),
+                                    AT_FDCWD, y.encode(),
+                                    AT_SYMLINK_FOLLOW) < 0:
+                return "link", ctypes.get_errno()
+            return os.fstat(f).st_nlink
+
         def utime():
             os.utime(x, ns=(off * 10**9, (off + 1) * 10**9))
             st = os.stat(x)
@@ -114,6 +129,7 @@ class Side:
             read_held,
             utime,
             truncate_held,
+            tmpfile,
         ]
         return what, outcome(calls[k])
 
