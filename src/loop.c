@@ -794,6 +794,9 @@ int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 		if (!lp.has_watchdog)
 			mmfs_log(FUSE_LOG_WARNING, "no watchdog thread: a "
 				 "request that hangs holds up the others\n");
+		else /* for top -H, gdb and t-loop */
+			(void)pthread_setname_np(lp.watchdog,
+						 "mmapfs-watchdog");
 	}
 	/* the threads block the signals; their handlers end the session
 	 * and interrupt this wait */

@@ -282,12 +282,15 @@ done
 # while the last requests all came from that client, one thread serves
 # them all.  Counted: the daemon's threads whose voluntary context
 # switches rose by 150 or more meanwhile (an fsync waits for the disk
-# once; the watchdog ticks every 10 ms).  Handing off made it two.
-# switches: each thread of the daemon, and its voluntary context switches
+# once), but for the watchdog, which ticks every 10 ms however slow the
+# disk.  Handing off made it two.
+# switches: each thread of the daemon but the watchdog, and its voluntary
+# context switches
 switches()
 {
 	local t
 	for t in /proc/"$MMFS_PID"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = mmapfs-watchdog ] && continue
 		awk -v t="${t##*/}" \
 			'/^voluntary_ctxt_switches/ { print t, $2 }' \
 			"$t/status" 2>/dev/null || true
