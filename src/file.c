@@ -697,6 +697,18 @@ static ssize_t write_private(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	return n;
 }
 
+/* Grow the map of a file mapped read-write to end, ahead of the file,
+ * which the pwrite or fallocate that follows grows (lock exclusive):
+ * 0, or EFBIG for a length no map can reach, and the file as it was. */
+static int map_extend(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		      uint64_t end)
+{
+	int err = mmfs_extend(inode->map, (size_t)end);
+
+	mmfs_map_refresh(fs, inode);
+	return err < 0 ? mmfs_size_errno(err) : 0;
+}
+
 /*
  * A write that ends past the map (lock exclusive).  The map grows first,
  * so that a size it cannot take (ENOMEM or ENFILE at the mapping limit)
@@ -725,10 +737,9 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	old = inode->map ? inode->maplen : 0;
 	grow = end > old && !inode->map_ro;
 	if (grow && inode->map && end <= SIZE_MAX) {
-		err = mmfs_extend(inode->map, (size_t)end);
-		mmfs_map_refresh(fs, inode);
+		err = map_extend(fs, inode, end);
 		if (err < 0)
-			return mmfs_size_errno(err);
+			return err;
 		r = pwrite_all(fd, buf, size, off);
 		if (r < (ssize_t)size) /* back to what the file now holds */
 			mmfs_map_resync(fs, inode);
@@ -867,10 +878,9 @@ static int falloc_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 
 	if (grows && inode->map && !inode->map_ro && end > inode->maplen &&
 	    end <= SIZE_MAX) {
-		err = mmfs_extend(inode->map, (size_t)end);
-		mmfs_map_refresh(fs, inode);
+		err = map_extend(fs, inode, end);
 		if (err < 0)
-			return mmfs_size_errno(err);
+			return err;
 	}
 	if (grows && !inode->map && fstat(fd, &st) < 0)
 		return -errno;
