@@ -272,6 +272,39 @@ assert os.pread(fd, 10, 0) == b"abc"
 os.close(fd)
 EOF
 ok "writes past the address space: EFBIG, nothing changed"
+
+# Sizes within the address space that a map of them still cannot get (no
+# room for 64 TiB in one piece): the file system's own answer where it
+# refuses the size (ext4: EFBIG past 16 TiB), as in the backing directory;
+# ENOMEM only for a size it would take.  The file stays as it was.
+py "$M/huge" "$B/huge-native" <<'EOF'
+import errno, os, sys
+
+def answers(path):
+    with open(path, "wb") as f:
+        f.write(b"abc")
+    fd = os.open(path, os.O_RDWR)
+    got = []
+    for off in (3 * 2**44, 2**46 - 2):
+        for call in (lambda: os.pwrite(fd, b"x", off),
+                     lambda: os.posix_fallocate(fd, off, 1)):
+            try:
+                call()
+                got.append("ok")
+                os.ftruncate(fd, 3)
+            except OSError as e:
+                got.append(errno.errorcode[e.errno])
+            assert os.fstat(fd).st_size == 3, (path, off)
+            assert os.pread(fd, 10, 0) == b"abc", (path, off)
+    os.close(fd)
+    return got
+
+mount, native = answers(sys.argv[1]), answers(sys.argv[2])
+os.unlink(sys.argv[2])
+for m, n in zip(mount, native):
+    assert m == n or (n == "ok" and m == "ENOMEM"), (mount, native)
+EOF
+ok "sizes a map cannot get: the file system's EFBIG, as natively"
 assert_size "$B/huge" 3 "backing size after the refused writes"
 [ ! -e "$B/ghost" ] || fail "backing ghost still exists"
 ok "the deleted file is gone from the backing directory"
