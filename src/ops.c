@@ -428,35 +428,28 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	mmfs_reply_err(req, err < 0 ? errno : 0);
 }
 
+/*
+ * An open directory's stream is opened at its first readdir (or fsyncdir):
+ * one opened only to be a working directory or an fchdir(2) target costs
+ * the daemon no descriptor beyond the inode's, so a client may hold as
+ * many open as the daemon has descriptors.  Whether it may be read is
+ * asked at opendir, as open(2) asks it.
+ */
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
-	unsigned int tries = 0;
 	struct mmfs_dirh *d;
-	int fd, err;
 
+	if (faccessat(inode->fd, "", R_OK, AT_EMPTY_PATH | AT_EACCESS) < 0 &&
+	    errno != EINVAL && errno != ENOSYS) { /* kernels before 5.8 */
+		mmfs_reply_err(req, errno);
+		return;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		mmfs_reply_err(req, ENOMEM);
-		return;
-	}
-	do
-		fd = openat(inode->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	while (fd < 0 && errno == EMFILE && mmfs_prune_wait(fs, &tries));
-	if (fd < 0) {
-		err = errno;
-		free(d);
-		mmfs_reply_err(req, err);
-		return;
-	}
-	d->dp = fdopendir(fd);
-	if (!d->dp) {
-		err = errno;
-		close(fd);
-		free(d);
-		mmfs_reply_err(req, err);
 		return;
 	}
 	fi->fh = (uintptr_t)d;
@@ -464,10 +457,32 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		fi->keep_cache = 1;
 		fi->cache_readdir = 1;
 	}
-	if (fuse_reply_open(req, fi) != 0) {
-		closedir(d->dp);
+	if (fuse_reply_open(req, fi) != 0)
 		free(d);
+}
+
+/* The stream of open directory d, opened now if this is its first use;
+ * NULL with errno set if it cannot be. */
+static DIR *dir_stream(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       struct mmfs_dirh *d)
+{
+	unsigned int tries = 0;
+	int fd, err;
+
+	if (d->dp)
+		return d->dp;
+	do
+		fd = openat(inode->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (fd < 0 && errno == EMFILE && mmfs_prune_wait(fs, &tries));
+	if (fd < 0)
+		return NULL;
+	d->dp = fdopendir(fd);
+	if (!d->dp) {
+		err = errno;
+		close(fd);
+		errno = err;
 	}
+	return d->dp;
 }
 
 static bool is_dot(const char *name)
@@ -487,6 +502,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	char *buf, *p;
 	int err = 0;
 
+	if (!dir_stream(fs, dir, d)) {
+		mmfs_reply_err(req, errno);
+		return;
+	}
 	buf = malloc(size ? size : 1);
 	if (!buf) {
 		mmfs_reply_err(req, ENOMEM);
@@ -572,7 +591,8 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 
 	(void)ino;
 	mmfs_req_fs(req);
-	closedir(d->dp);
+	if (d->dp)
+		closedir(d->dp);
 	free(d);
 	mmfs_reply_err(req, 0);
 }
@@ -580,13 +600,16 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			struct fuse_file_info *fi)
 {
+	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_dirh *d = (struct mmfs_dirh *)(uintptr_t)fi->fh;
-	int fd = dirfd(d->dp), err;
+	int err;
 
-	(void)ino;
-	mmfs_req_fs(req);
 	mmfs_loop_yield();
-	err = datasync ? fdatasync(fd) : fsync(fd);
+	if (!dir_stream(fs, mmfs_inode_of(fs, ino), d)) {
+		mmfs_reply_err(req, errno);
+		return;
+	}
+	err = datasync ? fdatasync(dirfd(d->dp)) : fsync(dirfd(d->dp));
 	mmfs_reply_err(req, err < 0 ? errno : 0);
 }
 

@@ -156,5 +156,31 @@ assert_file_eq "$T/before" "$T/after-copy" \
 mmfs_mount access=copy
 assert_content "$M/file" "original contents" "copy: remount shows BACKING"
 assert_file_eq "$B/big" "$M/big" "copy: remount discards the old changes"
+mmfs_umount
+
+# A directory the daemon may not read fails at open, as open(2) fails in
+# the backing directory, though the daemon opens a directory's stream only
+# at its first readdir (t-fds).  The daemon runs as root without the
+# capabilities that override permissions, on a directory of mode 0300.
+mkdir -p "$B/noread/sub"
+chmod 0300 "$B/noread"
+real_daemon=$MMAPFS
+cat >"$T/mmapfs-nodac" <<EOF
+#!/bin/bash
+exec setpriv --bounding-set -dac_override,-dac_read_search \
+	"$real_daemon" "\$@"
+EOF
+chmod +x "$T/mmapfs-nodac"
+MMAPFS=$T/mmapfs-nodac
+mmfs_mount
+assert_fails_with "Permission denied" ls "$M/noread"
+assert_fails_with "Permission denied" py "$M/noread" <<'EOF'
+import os, sys
+os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+EOF
+assert_eq directory "$(stat -c %F "$M/noread/sub")" \
+	"a directory in it is still reached (search permission)"
+MMAPFS=$real_daemon
+chmod 0755 "$B/noread"
 
 mmfs_done

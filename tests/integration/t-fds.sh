@@ -108,6 +108,60 @@ out=$(py "$M" "$MMFS_PID" <"$T/fds.py") ||
 	fail "300 files open at once through a daemon limited to 400 fds"
 ok "300 files open at once, daemon descriptors unchanged ($out)"
 
+# Directories held open (a working directory, an fchdir target) cost the
+# daemon nothing beyond the inode's descriptor either: a directory's stream
+# is opened at its first readdir.  300 held at once under the same limit
+# (at two descriptors each, as before, the opens failed with ENFILE); each
+# one works as fchdir's target, 20 are listed while held, and after the
+# close all 300 list.  A directory the daemon may not read still fails at
+# open (t-access).
+cat >"$T/dirs.py" <<'EOF'
+import os, sys, time
+mnt, pid = sys.argv[1], sys.argv[2]
+N = 300
+def daemon_fds():
+    last = -1
+    for _ in range(100):
+        n = len(os.listdir("/proc/%s/fd" % pid))
+        if n == last:
+            return n
+        last = n
+        time.sleep(0.1)
+    return last
+names = [os.path.join(mnt, "dir%d" % i) for i in range(N)]
+for i, d in enumerate(names):
+    os.mkdir(d)
+    with open(os.path.join(d, "in%d" % i), "wb") as f:
+        f.write(b"%d" % i)
+pins = [os.open(d, os.O_PATH) for d in names]
+known = daemon_fds()
+fds = [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in names]
+held = daemon_fds()
+assert held == known, "daemon fds: %d for the directories known, %d " \
+    "with them open" % (known, held)
+here = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+for i, fd in enumerate(fds):
+    os.fchdir(fd)
+    with open("in%d" % i, "rb") as f:
+        assert f.read() == b"%d" % i, i
+os.fchdir(here)
+before = daemon_fds()  # the reads above may have given workers pipes
+for i in range(20):
+    assert os.listdir(fds[i]) == ["in%d" % i], i
+listed = daemon_fds()
+assert listed <= before + 20, "listing 20 open directories: %d fds, " \
+    "then %d" % (before, listed)
+for fd in fds + pins:
+    os.close(fd)
+for i, d in enumerate(names):
+    assert os.listdir(d) == ["in%d" % i], d
+print(known, held)
+EOF
+out=$(py "$M" "$MMFS_PID" <"$T/dirs.py") ||
+	fail "300 directories open at once through a daemon limited to 400 fds"
+ok "300 directories open at once, daemon descriptors unchanged ($out)"
+rm -rf "$M"/dir*
+
 # After the last close every backing file is back to O_PATH in the daemon.
 cat >"$T/opath.py" <<'EOF'
 import os, sys
