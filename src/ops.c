@@ -778,8 +778,15 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	mmfs_reply_err(req, err);
 }
 
-/* SEEK_DATA / SEEK_HOLE: the backing file knows (its page cache is the
- * mapping's); private data of a copy mount is all data. */
+/*
+ * SEEK_DATA / SEEK_HOLE: the backing file knows (its page cache is the
+ * mapping's); private data of a copy mount is all data.  Not under -o
+ * writeback: the kernel holds written bytes, and the size, that the
+ * backing file does not have yet (it writes nothing back before it asks),
+ * so the file would look shorter than it is, or a hole where it was just
+ * written.  ENOSYS there has the kernel answer from its own size, the
+ * whole file data, for the rest of the mount.
+ */
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
@@ -790,6 +797,10 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	bool priv;
 	off_t r;
 
+	if (fs->writeback) {
+		mmfs_reply_err(req, ENOSYS);
+		return;
+	}
 	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
 		mmfs_reply_err(req, EINVAL);
 		return;

@@ -99,5 +99,32 @@ os.close(fd)
 EOF
 ) || fail "-o writeback: $res"
 ok "-o writeback: find sees bytes still in the kernel's cache"
+
+# SEEK_DATA / SEEK_HOLE while written bytes are still in the kernel's
+# cache: the kernel's size counts, all of it data (the backing file, still
+# empty, would say ENXIO).  cp of the file while it is open copies it all.
+res=$(py "$M/sparse" "$T/sparse.copy" 2>&1 <<'EOF'
+import os, subprocess, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.pwrite(fd, b"X" * 4096, 1 << 20)
+os.pwrite(fd, b"Y" * 4096, 0)
+size = (1 << 20) + 4096
+for off in (0, 4096, 1 << 20):
+    assert os.lseek(fd, off, os.SEEK_DATA) == off, "SEEK_DATA %d" % off
+    assert os.lseek(fd, off, os.SEEK_HOLE) == size, "SEEK_HOLE %d" % off
+try:
+    os.lseek(fd, size, os.SEEK_DATA)
+    raise SystemExit("SEEK_DATA at the end found data")
+except OSError as e:
+    assert e.errno == 6, e  # ENXIO
+subprocess.run(["cp", sys.argv[1], sys.argv[2]], check=True)
+with open(sys.argv[2], "rb") as f:
+    got = f.read()
+assert got == b"Y" * 4096 + bytes((1 << 20) - 4096) + b"X" * 4096, \
+    "cp copied %d bytes" % len(got)
+os.close(fd)
+EOF
+) || fail "-o writeback: $res"
+ok "-o writeback: SEEK_DATA/SEEK_HOLE by the kernel's size, cp copies all"
 mmfs_umount
 mmfs_done
