@@ -697,46 +697,16 @@ static ssize_t write_private(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	return n;
 }
 
-/*
- * The map of inode cannot grow to end: the address space has no room for
- * it (ENOMEM).  Would the file system take a file that long at all?  If
- * not, the caller gets its EFBIG, as in the backing directory itself.
- * Asked of a scratch unnamed file in the backing root, where that is on
- * the file's file system, so that the file itself does not change (even
- * its mtime); ENOMEM where the question cannot be put.
- */
-static int map_room_errno(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			  uint64_t end)
-{
-	int tmp, err = -ENOMEM;
-
-	if (end > INT64_MAX)
-		return -EFBIG;
-	if (inode->dev != fs->root.dev)
-		return err;
-	tmp = openat(fs->root.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (tmp < 0)
-		return err;
-	if (ftruncate(tmp, (off_t)end) < 0 && errno == EFBIG)
-		err = -EFBIG;
-	close(tmp);
-	return err;
-}
-
 /* Grow the map of a file mapped read-write to end, ahead of the file,
  * which the pwrite or fallocate that follows grows (lock exclusive):
- * 0, or EFBIG for a length no map (or the file system) can reach, ENOMEM
- * for one only the address space refuses, and the file as it was. */
+ * 0, or EFBIG for a length no map can reach, and the file as it was. */
 static int map_extend(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		      uint64_t end)
 {
 	int err = mmfs_extend(inode->map, (size_t)end);
 
 	mmfs_map_refresh(fs, inode);
-	if (err == 0)
-		return 0;
-	err = mmfs_size_errno(err);
-	return err == -ENOMEM ? map_room_errno(fs, inode, end) : err;
+	return err < 0 ? mmfs_size_errno(err, end) : 0;
 }
 
 /*
@@ -920,7 +890,7 @@ static int falloc_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if (!err && resync < 0 && grows && !inode->map && st.st_size == 0 &&
 	    ftruncate(fd, 0) == 0) {
 		mmfs_map_resync(fs, inode);
-		err = mmfs_size_errno(resync);
+		err = mmfs_size_errno(resync, end);
 	}
 	return err;
 }

@@ -275,7 +275,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep);
 void mmfs_mark_private(struct mmfs_fs *fs, struct mmfs_inode *inode);
 int mmfs_map_errno(int err);
-int mmfs_size_errno(int err);
+int mmfs_size_errno(int err, uint64_t len);
 
 /* file.c: data ops (and the write path copy_file_range shares). */
 void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -563,12 +563,43 @@ int mmfs_map_errno(int err)
 	}
 }
 
-/* Errors of a change of the map's length: mmap and mremap refuse a length
- * past the address space with EINVAL, a size this file system cannot
- * hold, as the backing one says (EFBIG) of sizes past its own limit. */
-int mmfs_size_errno(int err)
+/* Has the address space room for a map of len bytes?  Also true where not
+ * even a page can be mapped: then the limit is not the length's. */
+static bool map_room(uint64_t len)
 {
-	return err == -EINVAL ? -EFBIG : mmfs_map_errno(err);
+	size_t page = mmfs_pagesize();
+	void *p;
+
+	if (len > SIZE_MAX)
+		return false;
+	p = mmap(NULL, (size_t)len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p != MAP_FAILED) {
+		munmap(p, (size_t)len);
+		return true;
+	}
+	if (errno != ENOMEM)
+		return true;
+	p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return true;
+	munmap(p, page);
+	return false;
+}
+
+/*
+ * Errors of a change of the map's length to len.  A length past the
+ * address space (mmap and mremap say EINVAL), or one it has no room for in
+ * one piece (ENOMEM, where a map of that length cannot be placed at all),
+ * is a size this file system cannot hold: EFBIG, as the backing one says
+ * of sizes past its own limit (ext4: 16 TiB).  ENOMEM stays for the
+ * kernel's limits on mappings (vm.max_map_count), which refuse a page too.
+ */
+int mmfs_size_errno(int err, uint64_t len)
+{
+	if (err == -EINVAL || (err == -ENOMEM && !map_room(len)))
+		return -EFBIG;
+	return mmfs_map_errno(err);
 }
 
 /* Record the map's address and length after a change (lock exclusive). */
@@ -902,7 +933,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		mmfs_map_refresh(fs, inode);
 		/* The engine's resize is atomic: on failure (EFBIG,
 		 * ENOSPC, ENOMEM...) file and map are as they were. */
-		return err == 0 ? 0 : mmfs_size_errno(err);
+		return err == 0 ? 0 : mmfs_size_errno(err, size);
 	}
 	if (fd < 0) {
 		own = mmfs_reopen(inode, O_WRONLY);
@@ -925,7 +956,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		now.st_size = (off_t)size;
 		err = mmfs_map_ensure_fd(fs, inode, fd, &now);
 		if (err < 0)
-			err = mmfs_size_errno(err);
+			err = mmfs_size_errno(err, size);
 		if (err < 0 && (uint64_t)st.st_size != size &&
 		    ftruncate(fd, st.st_size) == 0)
 			goto remap; /* could not map the new size: undo */

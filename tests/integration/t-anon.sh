@@ -101,18 +101,24 @@ assert_size "$M/huge" 1073741824 "1 GiB sparse anon file"
 assert_eq "0000" "$(dd if="$M/huge" bs=1 skip=1073741822 count=2 \
 	status=none | od -An -tx1 | tr -d ' \n')" "its last bytes are zeros"
 
-# Sizes no map can reach (past the address space; tmpfs itself would take
-# them): truncate and fallocate fail with EFBIG, as a write does, and the
-# file stays as it was and readable.  An empty file, which has no map to
-# grow first, is cut back to empty (its first map fails: ENOMEM).
+# Sizes no map can reach (past the address space, or with no room left in
+# it for one map that long; tmpfs itself would take them): truncate and
+# fallocate fail with EFBIG, as a write does, and the file stays as it was
+# and readable.  An empty file, which has no map to grow first, is cut back
+# to empty when its first map fails, with EFBIG too.
 printf 'abc' >"$M/big"
 : >"$M/big0"
 py "$M/big" "$M/big0" <<'EOF'
 import errno, os, sys
+ROOMLESS = 2**47 - 2**40  # below the address space's end, but no gap so big
 fd = os.open(sys.argv[1], os.O_RDWR)
 for what, call in (("truncate", lambda: os.ftruncate(fd, 2**47)),
                    ("fallocate", lambda: os.posix_fallocate(fd, 2**50, 10)),
-                   ("pwrite", lambda: os.pwrite(fd, b"x", 2**47))):
+                   ("pwrite", lambda: os.pwrite(fd, b"x", 2**47)),
+                   ("truncate 127T", lambda: os.ftruncate(fd, ROOMLESS)),
+                   ("fallocate 127T",
+                    lambda: os.posix_fallocate(fd, ROOMLESS, 1)),
+                   ("pwrite 127T", lambda: os.pwrite(fd, b"x", ROOMLESS))):
     try:
         call()
         raise SystemExit("%s past the address space succeeded" % what)
@@ -128,12 +134,12 @@ try:
     os.posix_fallocate(fd0, 2**50, 10)
     raise SystemExit("fallocate of an empty file to 2^50 succeeded")
 except OSError as e:
-    assert e.errno == errno.ENOMEM, e
+    assert e.errno == errno.EFBIG, e
 assert os.fstat(fd0).st_size == 0
 os.posix_fallocate(fd0, 0, 100)
 assert os.pread(fd0, 200, 0) == bytes(100)
 EOF
-ok "sizes past the address space: EFBIG (ENOMEM when empty), files intact"
+ok "sizes no map can reach: EFBIG, files intact"
 rm "$M/huge"
 rm -r "${M:?}"/*
 assert_eq "" "$(ls -A "$M")" "rm -r empties the mount"
