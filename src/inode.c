@@ -879,12 +879,12 @@ static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (inode->map && inode->priv_anon) {
 		err = mmfs_resize(inode->map, (int64_t)size);
 		mmfs_map_refresh(fs, inode);
-		return err == 0 ? 0 : mmfs_map_errno(err);
+		return err == 0 ? 0 : mmfs_size_errno(err, size);
 	}
 	err = mmfs_open(&nm, -1, (int64_t)size, MAP_SHARED,
 			PROT_READ | PROT_WRITE, MMFS_ACCESS_DEFAULT, 0, 0);
 	if (err < 0)
-		return mmfs_map_errno(err);
+		return mmfs_size_errno(err, size);
 	n = cur < size ? (size_t)cur : (size_t)size;
 	if (n && inode->map) {
 		err = mmfs_pin(nm, &p, &l);

@@ -156,6 +156,27 @@ assert_file_eq "$T/before" "$T/after-copy" \
 mmfs_mount access=copy
 assert_content "$M/file" "original contents" "copy: remount shows BACKING"
 assert_file_eq "$B/big" "$M/big" "copy: remount discards the old changes"
+
+# Sizes no private map can reach (past the address space, or with no room
+# in it for one map that long): EFBIG, as on the other mounts, and the
+# file as it was.
+py "$M/file" <<'EOF'
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+before = os.pread(fd, 100, 0)
+assert before.startswith(b"original contents"), before
+for off in (2**47 - 2**40, 2**47, 2**50):
+    for call in (lambda: os.ftruncate(fd, off),
+                 lambda: os.pwrite(fd, b"x", off),
+                 lambda: os.posix_fallocate(fd, off, 1)):
+        try:
+            call()
+            raise SystemExit("size %d accepted" % off)
+        except OSError as e:
+            assert e.errno == errno.EFBIG, (off, e)
+        assert os.pread(fd, 100, 0) == before, off
+EOF
+ok "copy: sizes no map can reach: EFBIG, file intact"
 mmfs_umount
 
 # A directory the daemon may not read fails at open, as open(2) fails in
