@@ -52,13 +52,10 @@ chmod +x "$T/mmapfs-400"
 MMAPFS=$T/mmapfs-400
 mmfs_mount
 
-# fds.py MNT PID: 300 files made, then all held open at once
-cat >"$T/fds.py" <<'EOF'
+# fdcount.py, put before the scripts that take MNT PID: daemon_fds()
+cat >"$T/fdcount.py" <<'EOF'
 import os, sys, time
 mnt, pid = sys.argv[1], sys.argv[2]
-N = 300
-def content(i):
-    return (b"file-%d;" % i) * (1 + i % 700)   # 7 bytes to 7 KiB
 def daemon_fds():
     # releases are asynchronous, and each one opens a descriptor for a
     # moment: wait until the count holds still for 0.1 s
@@ -70,6 +67,13 @@ def daemon_fds():
         last = n
         time.sleep(0.1)
     return last
+EOF
+
+# fds.py MNT PID: 300 files made, then all held open at once
+cat >"$T/fds.py" <<'EOF'
+N = 300
+def content(i):
+    return (b"file-%d;" % i) * (1 + i % 700)   # 7 bytes to 7 KiB
 for i in range(N):
     with open(os.path.join(mnt, "f%d" % i), "wb") as f:
         f.write(content(i))
@@ -104,7 +108,7 @@ for i in range(N):
     assert got == want, "f%d after close: %r" % (i, got[:40])
 print(closed, held)
 EOF
-out=$(py "$M" "$MMFS_PID" <"$T/fds.py") ||
+out=$(cat "$T/fdcount.py" "$T/fds.py" | py "$M" "$MMFS_PID") ||
 	fail "300 files open at once through a daemon limited to 400 fds"
 ok "300 files open at once, daemon descriptors unchanged ($out)"
 
@@ -116,18 +120,7 @@ ok "300 files open at once, daemon descriptors unchanged ($out)"
 # close all 300 list.  A directory the daemon may not read still fails at
 # open (t-access).
 cat >"$T/dirs.py" <<'EOF'
-import os, sys, time
-mnt, pid = sys.argv[1], sys.argv[2]
 N = 300
-def daemon_fds():
-    last = -1
-    for _ in range(100):
-        n = len(os.listdir("/proc/%s/fd" % pid))
-        if n == last:
-            return n
-        last = n
-        time.sleep(0.1)
-    return last
 names = [os.path.join(mnt, "dir%d" % i) for i in range(N)]
 for i, d in enumerate(names):
     os.mkdir(d)
@@ -157,7 +150,7 @@ for i, d in enumerate(names):
     assert os.listdir(d) == ["in%d" % i], d
 print(known, held)
 EOF
-out=$(py "$M" "$MMFS_PID" <"$T/dirs.py") ||
+out=$(cat "$T/fdcount.py" "$T/dirs.py" | py "$M" "$MMFS_PID") ||
 	fail "300 directories open at once through a daemon limited to 400 fds"
 ok "300 directories open at once, daemon descriptors unchanged ($out)"
 rm -rf "$M"/dir*
