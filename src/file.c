@@ -1,7 +1,7 @@
-/* file.c - the data path: open/create/release of regular files, and read,
- * write, fsync, fallocate and copy_file_range through the inode's mapping,
- * with pwrite(2) as the fallback that reports the true errno when a page
- * of the mapping cannot be dirtied (ENOSPC) or was cut off (truncation). */
+/* file.c - the data path: read, write, fallocate and copy_file_range
+ * through the inode's mapping, with pwrite(2) as the fallback that reports
+ * the true errno when a page of the mapping cannot be dirtied (ENOSPC) or
+ * was cut off (truncation); opening and closing are open.c's. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,427 +15,6 @@
 
 /* The longest stretch copy_file_range moves in one request. */
 #define COPY_RANGE_MAX (8 * MMFS_MAX_IO)
-
-static struct mmfs_handle *handle_of(struct fuse_file_info *fi)
-{
-	return (struct mmfs_handle *)(uintptr_t)fi->fh;
-}
-
-static bool is_writable(int flags)
-{
-	return (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
-}
-
-/* Flags for our own descriptor of the backing file.  O_APPEND is dropped
- * because pwrite(2) on an O_APPEND descriptor ignores the offset (the
- * kernel already placed the write), O_TRUNC because truncation goes
- * through the mapping, O_NOFOLLOW because the /proc path is a link. */
-static int backing_flags(struct mmfs_fs *fs, int flags)
-{
-	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_DIRECT |
-		   O_NOFOLLOW | O_SYNC | O_DSYNC);
-	if (fs->access != MMFS_ACCESS_WRITE)
-		flags = (flags & ~O_ACCMODE) | O_RDONLY;
-	return flags;
-}
-
-/* Refused read-write access: may the access the client asked for work? */
-static bool narrower_may_work(int err)
-{
-	return err == -EACCES || err == -EPERM || err == -EROFS ||
-	       err == -ETXTBSY;
-}
-
-/*
- * Open the backing file for a handle.  On a write mount a regular file is
- * opened read-write whatever the client asked, when that is allowed: the
- * map needs a read-write descriptor, and one that can do everything can
- * serve every handle of the file.  Writes still reach the daemon only
- * through handles the kernel opened for writing, and what the handle may
- * do is decided by h->flags.  Returns the descriptor or -errno, and in
- * *access what it may do (MMFS_FD_*).
- */
-static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags,
-			int *access)
-{
-	int fd;
-
-	if (fs->access == MMFS_ACCESS_WRITE && S_ISREG(inode->type) &&
-	    (flags & O_ACCMODE) != O_RDWR) {
-		fd = mmfs_reopen(inode, (flags & ~O_ACCMODE) | O_RDWR);
-		*access = MMFS_FD_READ | MMFS_FD_WRITE;
-		if (fd >= 0 || !narrower_may_work(fd))
-			return fd;
-	}
-	*access = mmfs_fd_access(flags);
-	return mmfs_reopen(inode, flags);
-}
-
-/*
- * Give handle h its descriptor of the backing file (lock exclusive), so
- * that an open file costs the daemon one descriptor, not one per handle
- * and one for the map: the inode's own when that serves the access the
- * client asked for; otherwise fd (already opened by create, with access
- * access) or a new open, which becomes the inode's when it serves at least
- * what the inode's did (always so for the first handle), and the handle's
- * own if not.  Consumes fd, also on failure.  Sharing spares the open(2)
- * of every handle after the first; it also spares that open's permission
- * check, which the daemon does not rely on (the kernel's, or the first
- * open's as the same daemon user).
- */
-static int handle_attach(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			 struct mmfs_handle *h, int fd, int access)
-{
-	int flags = backing_flags(fs, h->flags);
-
-	if (mmfs_fd_serves(inode, mmfs_fd_access(flags))) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	if (fd < 0) {
-		unsigned int tries = 0;
-
-		do
-			fd = open_backing(fs, inode, flags, &access);
-		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
-	}
-	if (fd < 0)
-		return fd;
-	if ((access & inode->fd_access) == inode->fd_access &&
-	    mmfs_fd_attach(inode, fd, access) == 0)
-		return 0;
-	h->fd = fd;
-	return 0;
-}
-
-static void cache_stamp(struct mmfs_inode *inode, const struct stat *st)
-{
-	inode->cache_mtime = st->st_mtim;
-	inode->cache_size = st->st_size;
-	inode->cache_valid = true;
-}
-
-/* cache=auto: may the kernel keep its cached pages?  Only if the backing
- * file's size and mtime are those seen at the previous open (lock
- * exclusive).  Writes through the mount change them too, which costs a
- * re-read; stamping at release instead would hide an outside change made
- * while the file was open. */
-static bool cache_unchanged(struct mmfs_inode *inode, const struct stat *st)
-{
-	bool same;
-
-	same = inode->cache_valid && st->st_size == inode->cache_size &&
-	       st->st_mtim.tv_sec == inode->cache_mtime.tv_sec &&
-	       st->st_mtim.tv_nsec == inode->cache_mtime.tv_nsec;
-	cache_stamp(inode, st);
-	return same;
-}
-
-/* Drop one open handle from inode (lock exclusive): the mapping is closed
- * with the last one, unless it holds a copy mount's private data, and the
- * inode's descriptor goes back to O_PATH. */
-static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode,
-				struct mmfs_handle *h)
-{
-	bool last;
-
-	pthread_mutex_lock(&fs->table_lock);
-	if (h->pprev) {
-		*h->pprev = h->next;
-		if (h->next)
-			h->next->pprev = h->pprev;
-		h->pprev = NULL;
-	}
-	last = !inode->handles;
-	pthread_mutex_unlock(&fs->table_lock);
-	if (h->fd >= 0)
-		close(h->fd);
-	h->fd = -1;
-	if (last && !inode->priv)
-		mmfs_map_drop(fs, inode);
-	if (last)
-		mmfs_fd_detach(inode);
-}
-
-static void handle_close(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			 struct mmfs_handle *h)
-{
-	pthread_rwlock_wrlock(&inode->lock);
-	handle_close_locked(fs, inode, h);
-	pthread_rwlock_unlock(&inode->lock);
-	free(h);
-	mmfs_release_done(fs, inode);
-}
-
-/*
- * The common tail of open and create: count the handle, give it its
- * descriptor (fd, opened by create with access access, or -1: see
- * handle_attach), apply O_TRUNC, map the file (or bring an existing map
- * in line with a file changed outside the mount) and decide about the
- * kernel's page cache.  known: the file's attributes as create just took
- * them (no O_TRUNC), or NULL.  Consumes fd; on failure the handle is
- * undone.
- */
-static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
-		       struct mmfs_handle *h, struct fuse_file_info *fi,
-		       bool kill, int fd, int access, const struct stat *known)
-{
-	bool trunc = (fi->flags & O_TRUNC) && S_ISREG(inode->type);
-	bool keep = false, have_st = false;
-	struct stat st;
-	int err;
-
-	pthread_rwlock_wrlock(&inode->lock);
-	pthread_mutex_lock(&fs->table_lock);
-	inode->used = true;
-	h->next = inode->handles;
-	if (h->next)
-		h->next->pprev = &h->next;
-	h->pprev = &inode->handles;
-	inode->handles = h;
-	pthread_mutex_unlock(&fs->table_lock);
-
-	err = handle_attach(fs, inode, h, fd, access);
-	fd = mmfs_handle_fd(inode, h);
-	if (!err && trunc && kill)
-		mmfs_kill_suidgid(fs, inode, fd);
-	if (!err && trunc)
-		err = mmfs_set_size(fs, inode, is_writable(h->flags) ? fd : -1,
-				    0);
-	/* one look at the file, after the truncation, for both the map
-	 * and the cache (neither step below changes size or mtime) */
-	if (!err && known && !trunc) {
-		st = *known;
-		have_st = true;
-	} else if (!err && (!inode->map || fs->cache == MMFS_CACHE_AUTO)) {
-		have_st = fstat(fd, &st) == 0;
-	}
-	if (!err)
-		err = inode->map ? mmfs_map_resync(fs, inode)
-				 : mmfs_map_ensure_fd(fs, inode, fd,
-						      have_st ? &st : NULL);
-	if (err) {
-		handle_close_locked(fs, inode, h);
-		pthread_rwlock_unlock(&inode->lock);
-		return err;
-	}
-	if (fs->cache == MMFS_CACHE_ALWAYS || inode->priv)
-		keep = true;
-	else if (fs->cache == MMFS_CACHE_AUTO)
-		keep = have_st && cache_unchanged(inode, &st) && !trunc;
-	pthread_rwlock_unlock(&inode->lock);
-
-	fi->keep_cache = keep;
-	fi->direct_io = 0;
-	fi->fh = (uintptr_t)h;
-	return 0;
-}
-
-void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct mmfs_fs *fs = mmfs_req_fs(req);
-	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
-	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
-	struct mmfs_handle *h;
-	int err;
-
-	fi->flags &= ~MMFS_O_KILL_SUIDGID;
-	if (S_ISDIR(inode->type)) {
-		mmfs_reply_err(req, EISDIR);
-		return;
-	}
-	if (fs->access == MMFS_ACCESS_READ &&
-	    (is_writable(fi->flags) || (fi->flags & O_TRUNC))) {
-		mmfs_reply_err(req, EROFS);
-		return;
-	}
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		mmfs_reply_err(req, ENOMEM);
-		return;
-	}
-	h->fd = -1;
-	h->flags = fi->flags;
-	err = handle_open(fs, inode, h, fi, kill, -1, 0, NULL);
-	if (err) {
-		free(h);
-		mmfs_reply_err(req, -err);
-		return;
-	}
-	if (fuse_reply_open(req, fi) != 0) /* interrupted: nobody owns h */
-		handle_close(fs, inode, h);
-}
-
-/* create on a read or copy mount: only an existing file (a stale negative
- * entry in the kernel) may be opened; anything new is refused. */
-static int create_existing(struct mmfs_fs *fs, struct mmfs_inode *dir,
-			   const char *name, struct fuse_file_info *fi,
-			   struct fuse_entry_param *e)
-{
-	int err;
-
-	if (fi->flags & O_EXCL)
-		return -EROFS;
-	err = mmfs_do_lookup(fs, dir, name, e);
-	if (err == -ENOENT)
-		return -EROFS;
-	return err;
-}
-
-/* create's open(2) of name in dir: read-write when allowed, as in
- * open_backing.  Returns the descriptor or -errno, and in *access what it
- * may do. */
-static int create_open(struct mmfs_inode *dir, const char *name, int flags,
-		       mode_t mode, int *access)
-{
-	int fd, err;
-
-	if ((flags & O_ACCMODE) != O_RDWR) {
-		fd = openat(dir->fd, name, (flags & ~O_ACCMODE) | O_RDWR, mode);
-		*access = MMFS_FD_READ | MMFS_FD_WRITE;
-		if (fd >= 0)
-			return fd;
-		err = -errno;
-		if (!narrower_may_work(err))
-			return err;
-	}
-	*access = mmfs_fd_access(flags);
-	fd = openat(dir->fd, name, flags, mode);
-	return fd < 0 ? -errno : fd;
-}
-
-/* An open(O_TMPFILE), which main.c's io_read hands on as a CREATE: the
- * kernel names the unnamed file "/", which no directory entry can be. */
-static bool is_tmpfile(const char *name)
-{
-	return strcmp(name, "/") == 0;
-}
-
-void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-		    mode_t mode, struct fuse_file_info *fi)
-{
-	struct mmfs_fs *fs = mmfs_req_fs(req);
-	struct mmfs_inode *dir = mmfs_inode_of(fs, parent), *inode;
-	struct fuse_entry_param e;
-	struct mmfs_handle *h;
-	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
-	struct mmfs_creds c;
-	int fd = -1, access = 0, err, flags;
-	unsigned int tries = 0;
-	bool tmpfile = is_tmpfile(name);
-
-	fi->flags &= ~MMFS_O_KILL_SUIDGID;
-	if (tmpfile) {
-		/* the handle is an open of a regular file, as after create */
-		fi->flags &= ~(O_TMPFILE | O_CREAT | O_EXCL | O_TRUNC);
-		if (fs->access != MMFS_ACCESS_WRITE) {
-			mmfs_reply_err(req, EROFS);
-			return;
-		}
-	}
-	if (fs->access != MMFS_ACCESS_WRITE) {
-		err = create_existing(fs, dir, name, fi, &e);
-		if (err) {
-			mmfs_reply_err(req, -err);
-			return;
-		}
-		inode = mmfs_inode_of(fs, e.ino);
-		if (!S_ISREG(inode->type) ||
-		    (fs->access == MMFS_ACCESS_READ &&
-		     (is_writable(fi->flags) || (fi->flags & O_TRUNC)))) {
-			mmfs_forget_one(fs, inode, 1);
-			mmfs_reply_err(req,
-				       S_ISDIR(inode->type) ? EISDIR : EROFS);
-			return;
-		}
-		/* handle_open opens it, as for open */
-	} else {
-		/* O_NOFOLLOW: a symlink in the backing tree must not send the
-		 * creation outside it (the kernel resolves links itself). */
-		if (tmpfile) /* linkable: the kernel enforces O_EXCL itself */
-			flags = backing_flags(fs, fi->flags) | O_TMPFILE |
-				O_CLOEXEC;
-		else
-			flags = backing_flags(fs, fi->flags) | O_CREAT |
-				O_NOFOLLOW | O_CLOEXEC | (fi->flags & O_EXCL);
-		mmfs_creds_enter(fs, req, &c);
-		mode = mmfs_creds_mode(&c, mode);
-		do
-			fd = create_open(dir, tmpfile ? "." : name, flags, mode,
-					 &access);
-		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
-		mmfs_creds_leave(fs, &c);
-		if (fd < 0) {
-			mmfs_reply_err(req, -fd);
-			return;
-		}
-		/* a new inode takes fd as its own descriptor */
-		err = mmfs_do_lookup_open(fs, dir, name, &fd, access, &e);
-		if (err) {
-			if (fd >= 0)
-				close(fd);
-			mmfs_reply_err(req, -err);
-			return;
-		}
-		inode = mmfs_inode_of(fs, e.ino);
-	}
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		if (fd >= 0)
-			close(fd);
-		mmfs_forget_one(fs, inode, 1);
-		mmfs_reply_err(req, ENOMEM);
-		return;
-	}
-	h->fd = -1;
-	h->flags = fi->flags;
-	err = handle_open(fs, inode, h, fi, kill, fd, access,
-			  fs->access == MMFS_ACCESS_WRITE ? &e.attr : NULL);
-	if (err) {
-		free(h);
-		mmfs_forget_one(fs, inode, 1);
-		mmfs_reply_err(req, -err);
-		return;
-	}
-	/* The entry may have changed size (O_TRUNC of an existing file). */
-	if (fi->flags & O_TRUNC)
-		mmfs_getattr_inode(fs, inode, &e.attr);
-	if (fuse_reply_create(req, &e, fi) != 0) {
-		handle_close(fs, inode, h);
-		mmfs_forget_one(fs, inode, 1);
-	}
-}
-
-void mmfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct mmfs_fs *fs = mmfs_req_fs(req);
-
-	handle_close(fs, mmfs_inode_of(fs, ino), handle_of(fi));
-	mmfs_reply_err(req, 0);
-}
-
-void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-		   struct fuse_file_info *fi)
-{
-	struct mmfs_fs *fs = mmfs_req_fs(req);
-	struct mmfs_handle *h = handle_of(fi);
-	int err = 0, fd;
-
-	if (fs->access == MMFS_ACCESS_COPY) { /* nothing reaches the file */
-		mmfs_reply_err(req, 0);
-		return;
-	}
-	/* The map is a MAP_SHARED view of the file's page cache, whose
-	 * pages are marked dirty when first written through it: fsync(2)
-	 * alone writes them.  An msync first would be a second flush of
-	 * the device cache, twice the latency. */
-	fd = mmfs_handle_fd(mmfs_inode_of(fs, ino), h);
-	mmfs_loop_yield();
-	if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
-		err = -errno;
-	mmfs_reply_err(req, -err);
-}
 
 /* Re-sync the map after a fault or an outside change (takes the lock). */
 static void resync(struct mmfs_fs *fs, struct mmfs_inode *inode)
@@ -570,7 +149,7 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
-	struct mmfs_handle *h = handle_of(fi);
+	struct mmfs_handle *h = mmfs_handle_of(fi);
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
 	uint64_t pos = (uint64_t)off;
 	bool spliced = false;
@@ -820,7 +399,7 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
-	int fd = mmfs_handle_fd(inode, handle_of(fi));
+	int fd = mmfs_handle_fd(inode, mmfs_handle_of(fi));
 	ssize_t n, more;
 
 	if (fi->flags & MMFS_O_KILL_SUIDGID)
@@ -926,8 +505,8 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 				err = mmfs_set_size(fs, inode, -1, end);
 		}
 	} else {
-		err = falloc_backing(fs, inode, mmfs_handle_fd(inode,
-							 handle_of(fi)),
+		err = falloc_backing(fs, inode,
+				     mmfs_handle_fd(inode, mmfs_handle_of(fi)),
 				     mode, offset, length);
 	}
 	pthread_rwlock_unlock(&inode->lock);
@@ -989,8 +568,9 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 				w = -EIO;
 			break;
 		}
-		w = file_write(fs, out, mmfs_handle_fd(out, handle_of(fi_out)),
-			       buf, (size_t)got, off_out + (off_t)total);
+		w = file_write(fs, out,
+			       mmfs_handle_fd(out, mmfs_handle_of(fi_out)), buf,
+			       (size_t)got, off_out + (off_t)total);
 		if (w <= 0)
 			break;
 		total += (size_t)w;

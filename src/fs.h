@@ -1,5 +1,6 @@
 /* fs.h - the FUSE driver's shared state: the mount, its inode table, open
- * handles, and the functions the op files (ops.c, file.c, ioctl.c) share. */
+ * handles, and the functions the op files (ops.c, open.c, file.c, ioctl.c)
+ * share. */
 #ifndef MMFS_FS_H
 #define MMFS_FS_H
 
@@ -115,6 +116,12 @@ static inline int mmfs_reply_err(fuse_req_t req, int err)
 }
 
 /* The descriptor of the backing file that serves handle h of inode. */
+/* The handle a request's fuse_file_info carries. */
+static inline struct mmfs_handle *mmfs_handle_of(struct fuse_file_info *fi)
+{
+	return (struct mmfs_handle *)(uintptr_t)fi->fh;
+}
+
 static inline int mmfs_handle_fd(const struct mmfs_inode *inode,
 				 const struct mmfs_handle *h)
 {
@@ -277,13 +284,15 @@ void mmfs_mark_private(struct mmfs_fs *fs, struct mmfs_inode *inode);
 int mmfs_map_errno(int err);
 int mmfs_size_errno(int err, uint64_t len);
 
-/* file.c: data ops (and the write path copy_file_range shares). */
+/* open.c: opening and closing regular files. */
 void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		    mode_t mode, struct fuse_file_info *fi);
 void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mmfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		   struct fuse_file_info *fi);
+
+/* file.c: data ops (and the write path copy_file_range shares). */
 void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		  struct fuse_file_info *fi);
 void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,

@@ -505,8 +505,7 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	}
 	/* EACCES, as for a move on an ACCESS_READ map */
 	if (changes_bytes(fs, cmd, in_buf) &&
-	    (((struct mmfs_handle *)(uintptr_t)fi->fh)->flags & O_ACCMODE) ==
-		    O_RDONLY) {
+	    (mmfs_handle_of(fi)->flags & O_ACCMODE) == O_RDONLY) {
 		mmfs_reply_err(req, EACCES);
 		return;
 	}

@@ -403,7 +403,7 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 	case FUSE_TMPFILE:
 		/* open(O_TMPFILE): libfuse 3.14 has no operation for it, and
 		 * it carries CREATE's arguments and takes CREATE's reply;
-		 * the name is "/", which tells create (file.c) apart */
+		 * the name is "/", which tells create (open.c) apart */
 		in->opcode = FUSE_CREATE;
 		/* fall through */
 	case FUSE_CREATE: {

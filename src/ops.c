@@ -195,7 +195,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	}
 	/* fi may be a directory's handle: only files carry a descriptor */
 	if (fi && S_ISREG(inode->type)) {
-		h = (struct mmfs_handle *)(uintptr_t)fi->fh;
+		h = mmfs_handle_of(fi);
 		fd = mmfs_handle_fd(inode, h);
 	}
 	if (valid & FUSE_SET_ATTR_MODE) {
@@ -792,7 +792,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
-	struct mmfs_handle *h = (struct mmfs_handle *)(uintptr_t)fi->fh;
+	struct mmfs_handle *h = mmfs_handle_of(fi);
 	uint64_t size = 0;
 	bool priv;
 	off_t r;
