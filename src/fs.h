@@ -115,13 +115,13 @@ static inline int mmfs_reply_err(fuse_req_t req, int err)
 	return fuse_reply_err(req, err == EMFILE ? ENFILE : err);
 }
 
-/* The descriptor of the backing file that serves handle h of inode. */
 /* The handle a request's fuse_file_info carries. */
 static inline struct mmfs_handle *mmfs_handle_of(struct fuse_file_info *fi)
 {
 	return (struct mmfs_handle *)(uintptr_t)fi->fh;
 }
 
+/* The descriptor of the backing file that serves handle h of inode. */
 static inline int mmfs_handle_fd(const struct mmfs_inode *inode,
 				 const struct mmfs_handle *h)
 {
@@ -189,7 +189,7 @@ struct mmfs_fs {
 	int access;   /* MMFS_ACCESS_WRITE, _READ or _COPY */
 	int cache;    /* enum mmfs_cache_mode */
 	bool anon;    /* -o anon: the tree lives in a private tmpfs dir */
-	bool writeback; /* -o writeback: the kernel's writeback cache */
+	bool writeback; /* -o writeback, and the kernel caches writes */
 	bool as_root; /* daemon runs as root: create files as the caller */
 	bool acl; /* -o default_permissions: ask the kernel to check ACLs */
 	bool dont_mask; /* the kernel leaves the caller's umask to us */

@@ -56,8 +56,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 */
 	if (fs->writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
-	else
+	else {
+		fs->writeback = false; /* from here on: the kernel's answer */
 		conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	}
 	conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 				  FUSE_CAP_SPLICE_MOVE);
 	/* cache=auto/never: drop cached pages when the attributes say the
