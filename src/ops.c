@@ -419,7 +419,10 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	if (refuse_change(req, fs))
 		return;
-	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+	/* RENAME_WHITEOUT (overlayfs, with its upper directory on this
+	 * mount): the kernel let only a caller with CAP_MKNOD send it */
+	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE |
+				    RENAME_WHITEOUT)) {
 		mmfs_reply_err(req, EINVAL);
 		return;
 	}

@@ -18,7 +18,7 @@ os.chdir(D)
 os.umask(0o022)
 libc = ctypes.CDLL(None, use_errno=True)
 AT_FDCWD = -100
-RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
 
 
 def out(name, what):
@@ -271,6 +271,15 @@ run("renameat2 EXCHANGE", lambda: (renameat2("x2", "x3", RENAME_EXCHANGE),
 run("renameat2 EXCHANGE missing",
     lambda: renameat2("x2", "missing-w", RENAME_EXCHANGE))
 run("rename onto itself", lambda: (os.rename("x2", "x2"), get("x2"))[1])
+# overlayfs's whiteout: a 0/0 character device left at the old name
+run("renameat2 WHITEOUT", lambda: (renameat2("x3", "x4", RENAME_WHITEOUT),
+                                   kind("x3"), os.lstat("x3").st_rdev,
+                                   get("x4"))[1:])
+run("renameat2 WHITEOUT|EXCHANGE",
+    lambda: renameat2("x4", "x2", RENAME_WHITEOUT | RENAME_EXCHANGE))
+run("renameat2 WHITEOUT|NOREPLACE existing",
+    lambda: renameat2("x4", "x2", RENAME_WHITEOUT | RENAME_NOREPLACE))
+run("unlink whiteout", lambda: (os.unlink("x3"), os.path.lexists("x3"))[1])
 
 # ---------------------------------------------------------------- links
 put("l", b"data")

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/integration/t-apps.sh - real applications on the mount: git,
 # sqlite3 (rollback journal and WAL, whose -shm file is mmap'ed through the
-# mount), Python mmap shared between processes, flock and fcntl locks.
+# mount), Python mmap shared between processes, flock and fcntl locks,
+# overlayfs with its upper directory on the mount.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
@@ -49,6 +50,48 @@ if command -v git >/dev/null 2>&1; then
 	ok "git repository valid in the backing directory too"
 else
 	echo "# git missing: git checks skipped"
+fi
+
+# ---------------------------------------------------------------- overlayfs
+# The mount as overlayfs's upper and work directories, as container
+# engines use it: copy-up, whiteouts (RENAME_WHITEOUT in the work
+# directory, then a rename), an opaque directory (trusted.* xattrs).
+# Tried on the native directory first: without overlayfs, skipped.
+ovl_try()
+{
+	mount -t overlay overlay \
+		-o "lowerdir=$T/lower,upperdir=$1/up,workdir=$1/wk" "$T/ovl"
+}
+mkdir -p "$T/lower/d" "$T/ovl" "$N/up" "$N/wk" "$M/up" "$M/wk"
+echo low1 >"$T/lower/l1"
+echo low2 >"$T/lower/l2"
+echo x >"$T/lower/d/x"
+if ovl_try "$N" 2>"$T/ovl.err" && umount "$T/ovl"; then
+	MMFS_MOUNTS+=("$T/ovl") # unmounted first if a check fails
+	assert_ok ovl_try "$M"
+	O=$T/ovl
+	echo new >"$O/n"
+	rm "$O/l1"
+	echo more >>"$O/l2"
+	rm -r "$O/d"
+	mkdir "$O/d"
+	echo y >"$O/d/y"
+	assert_ok umount "$O"
+	assert_ok ovl_try "$M"
+	assert_eq "d l2 n" "$(cd "$O" && echo *)" "overlay: names after remount"
+	assert_content "$O/l2" "low2
+more" "overlay: copied-up file"
+	assert_eq "y" "$(cd "$O/d" && echo *)" "overlay: opaque directory"
+	assert_ok umount "$O"
+	assert_eq "c 0:0" "$(stat -c '%F %t:%T' "$M/up/l1" |
+		sed 's/character special file/c/')" "overlay: whiteout in upper"
+	assert_eq "y" "$(getfattr --absolute-names --only-values \
+		-n trusted.overlay.opaque "$M/up/d" 2>&1)" \
+		"overlay: upper directory marked opaque"
+	assert_content "$B/up/l2" "low2
+more" "overlay: copied-up file in the backing directory"
+else
+	echo "# overlayfs unavailable natively, checks skipped: $(cat "$T/ovl.err")"
 fi
 
 # ---------------------------------------------------------------- sqlite3

@@ -2,12 +2,12 @@
 # tests/integration/t-posix.sh - POSIX namespace and metadata semantics
 # (posix.py: about 100 cases of open flags, O_APPEND, seeks and holes,
 # truncation, which calls move mtime and ctime and which leave atime,
-# modes and owners, mknod, rename and renameat2 corners, links and open
-# unlinked files, directory link counts, xattrs, readdir) give exactly
-# the native directory's outcomes on a default mount, cache=never,
-# cache=always, -o writeback, -o anon and -o anon,writeback.  So do
-# random sequences of such calls (posix-random.py), call by call and in
-# the tree they leave.
+# modes and owners, mknod, rename and renameat2 corners (whiteouts too),
+# links and open unlinked files, directory link counts, xattrs, readdir)
+# give exactly the native directory's outcomes on a default mount,
+# cache=never, cache=always, -o writeback, -o anon and -o anon,writeback.
+# So do random sequences of such calls (posix-random.py), call by call
+# and in the tree they leave.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 mmfs_require_fuse
@@ -25,6 +25,7 @@ n=$(wc -l <"$T/native.out")
 for want in "rename dir over nonempty dir: ENOTEMPTY" \
 	"open unlinked: data: (b'datamore', 8)" \
 	"renameat2 EXCHANGE: (b'1', b'2')" "link dir: EPERM" \
+	"renameat2 WHITEOUT: ('c---------', 0, b'2')" \
 	"chown clears setuid/setgid: 0o100755" "dir nlink after rmdir: 3"; do
 	grep -qxF "$want" "$T/native.out" ||
 		fail "native: no line '$want'"
