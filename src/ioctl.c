@@ -1,14 +1,19 @@
 /* ioctl.c - decoding of the mmapfs ioctls (include/mmapfs.h): fixed-size
  * payloads checked before use, then one engine call on the inode's map.
  * Those that drop the kernel's cached pages run on a thread of their own
- * (see the ioctl thread below). */
+ * (see the ioctl thread below).  Also the inode flags of chattr(1) and
+ * lsattr(1), passed to the backing object. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
 
 #include "fs.h"
 #include "mmapfs.h"
@@ -473,6 +478,93 @@ static int queue_ioctl(fuse_req_t req, struct mmfs_fs *fs, fuse_ino_t ino,
 	return 0;
 }
 
+/*
+ * The inode flags (FS_IOC_GETFLAGS/SETFLAGS, FS_IOC_FSGETXATTR/FSSETXATTR),
+ * which the kernel asks for files and directories alike, with a payload
+ * of the kernel's size: an int, or struct fsxattr.  It has checked the
+ * caller (owner or CAP_FOWNER to set, CAP_LINUX_IMMUTABLE for immutable
+ * and append-only); the backing object is opened again, as an O_PATH
+ * descriptor takes no ioctl.
+ *
+ * Immutable and append-only are not set here (EOPNOTSUPP): the kernel
+ * would go on letting clients write through the mapping and the
+ * descriptors the daemon holds open, which such a flag forbids.  Clearing
+ * them, and every other flag, pass.  Returns false if cmd is none of these.
+ */
+static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
+			   struct mmfs_inode *inode, unsigned int cmd,
+			   const void *in_buf, size_t in_bufsz,
+			   size_t out_bufsz)
+{
+	union {
+		int flags;
+		struct fsxattr fsx;
+	} now, want;
+	unsigned int get, nogrow;
+	bool set;
+	size_t size;
+	int fd;
+
+	switch (cmd) {
+	case FS_IOC_GETFLAGS:
+	case FS_IOC_SETFLAGS:
+		get = FS_IOC_GETFLAGS;
+		size = sizeof(now.flags);
+		nogrow = FS_IMMUTABLE_FL | FS_APPEND_FL;
+		break;
+	case FS_IOC_FSGETXATTR:
+	case FS_IOC_FSSETXATTR:
+		get = FS_IOC_FSGETXATTR;
+		size = sizeof(now.fsx);
+		nogrow = FS_XFLAG_IMMUTABLE | FS_XFLAG_APPEND;
+		break;
+	default:
+		return false;
+	}
+	set = cmd != get;
+	if (set ? in_bufsz != size || !in_buf || out_bufsz
+		: out_bufsz != size || in_bufsz) {
+		mmfs_reply_err(req, EINVAL);
+		return true;
+	}
+	if (set && fs->access != MMFS_ACCESS_WRITE) {
+		mmfs_reply_err(req, EROFS);
+		return true;
+	}
+	fd = mmfs_reopen(inode, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		mmfs_reply_err(req, -fd);
+		return true;
+	}
+	memset(&now, 0, sizeof(now));
+	if (ioctl(fd, get, &now) < 0)
+		goto fail;
+	if (!set) {
+		close(fd);
+		fuse_reply_ioctl(req, 0, &now, size);
+		return true;
+	}
+	memcpy(&want, in_buf, size);
+	if (((get == FS_IOC_GETFLAGS ? (unsigned int)want.flags
+				     : want.fsx.fsx_xflags) &
+	     ~(get == FS_IOC_GETFLAGS ? (unsigned int)now.flags
+				      : now.fsx.fsx_xflags)) &
+	    nogrow) {
+		close(fd);
+		mmfs_reply_err(req, EOPNOTSUPP);
+		return true;
+	}
+	if (ioctl(fd, cmd, &want) < 0)
+		goto fail;
+	close(fd);
+	fuse_reply_ioctl(req, 0, NULL, 0);
+	return true;
+fail:
+	mmfs_reply_err(req, errno);
+	close(fd);
+	return true;
+}
+
 void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		   struct fuse_file_info *fi, unsigned flags,
 		   const void *in_buf, size_t in_bufsz, size_t out_bufsz)
@@ -487,6 +579,8 @@ void mmfs_op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		mmfs_reply_err(req, ENOSYS);
 		return;
 	}
+	if (fileattr_ioctl(req, fs, inode, cmd, in_buf, in_bufsz, out_bufsz))
+		return;
 	err = payload_sizes(cmd, &need_in, &need_out);
 	if (err == 0 && (in_bufsz != need_in || out_bufsz != need_out ||
 			 (need_in && !in_buf)))

@@ -7,14 +7,19 @@
  * the ABI's list, or success with exactly the command's payload; the lock
  * must be free again; FIND's answer and MOVE's bytes must match a model;
  * and no byte of the map may change otherwise.  In-buffers are heap copies
- * of the exact size, so a read past a payload is an ASan report.
+ * of the exact size, so a read past a payload is an ASan report.  The
+ * inode flags' commands (chattr) are decoded up to the reopen of the
+ * backing file, which fails here (EBADF): the harness has none.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include "fs.h"
 #include "fuzz.h"
@@ -109,6 +114,13 @@ void mmfs_mark_private(struct mmfs_fs *f, struct mmfs_inode *in)
 {
 	(void)f;
 	in->priv = true;
+}
+
+int mmfs_reopen(struct mmfs_inode *in, int flags)
+{
+	(void)in;
+	(void)flags;
+	return -EBADF; /* no backing file to open again */
 }
 
 /* no request loop here: the handler runs on the harness's thread */
@@ -316,6 +328,9 @@ static void one_request(struct fz *z, fuse_ino_t ino,
 		MMAPFS_IOC_MADVISE, MMAPFS_IOC_FIND, MMAPFS_IOC_RFIND,
 		MMAPFS_IOC_MOVE,    MMAPFS_IOC_FLUSH, MMAPFS_IOC_INFO,
 		MMAPFS_IOC_STATS};
+	static const unsigned int fileattr[] = {
+		FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IOC_FSGETXATTR,
+		FS_IOC_FSSETXATTR};
 	struct mmfs_inode *target = mmfs_inode_of(&fs, ino);
 	unsigned int cmd, sel = fz_u8(z), flags = 0;
 	size_t in_len = 0, out_len = 0, in_need = 0, out_need = 0;
@@ -324,6 +339,8 @@ static void one_request(struct fz *z, fuse_ino_t ino,
 
 	if (sel % 4 != 3) {
 		cmd = cmds[fz_below(z, 7)];
+	} else if (sel % 16 == 15) { /* chattr's */
+		cmd = fileattr[fz_below(z, 4)];
 	} else if (fz_u8(z) & 1) { /* one of ours, twisted */
 		cmd = _IOC(fz_below(z, 4), MMAPFS_IOC_MAGIC, fz_below(z, 9),
 			   fz_below(z, 1 << 14));
@@ -331,6 +348,15 @@ static void one_request(struct fz *z, fuse_ino_t ino,
 		cmd = (unsigned int)fz_uint(z, 4);
 	}
 	valid = ours(cmd, &in_need, &out_need);
+	if (sel % 16 == 15 && fz_u8(z) & 1) { /* the kernel's sizes */
+		size_t n = _IOC_NR(cmd) <= 2 ? sizeof(int)
+					     : sizeof(struct fsxattr);
+
+		if (_IOC_DIR(cmd) & _IOC_WRITE)
+			in_need = n;
+		else
+			out_need = n;
+	}
 	in_len = in_need;
 	out_len = out_need;
 	if (fz_u8(z) % 8 == 0) {

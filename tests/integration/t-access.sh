@@ -27,6 +27,7 @@ snapshot()
 		find . -printf '%y %m %s %n %u:%g %T@ %C@ %p -> %l\n' | sort &&
 		find . -type f -print0 | sort -z | xargs -0 sha256sum &&
 		getfattr -R -d -m - . 2>/dev/null
+		{ lsattr -Ra . 2>/dev/null || true; } | sort
 	)
 }
 snapshot >"$T/before"
@@ -75,6 +76,9 @@ assert_fails_with "$EROFS" chmod 600 "$M/file"
 assert_fails_with "$EROFS" chown 1:1 "$M/file"
 assert_fails_with "$EROFS" setfattr -n user.new -v x "$M/file"
 assert_fails_with "$EROFS" setfattr -x user.tag "$M/file"
+if lsattr "$B/file" >/dev/null 2>&1; then
+	assert_fails_with "$EROFS" chattr +A "$M/file"
+fi
 assert_fails_with "$EROFS" ln "$M/file" "$M/hard"
 assert_fails_with "$EROFS" ln -s file "$M/soft"
 assert_fails_with "$EROFS" mkfifo "$M/fifo"
@@ -143,6 +147,12 @@ EOF
 assert_fails_with "$EROFS" rmdir "$M/dir/sub"
 assert_fails_with "$EROFS" ln "$M/file" "$M/hard"
 assert_fails_with "$EROFS" ln -s file "$M/soft"
+if lsattr "$B/file" >/dev/null 2>&1; then
+	assert_eq "$(lsattr "$B/file" | cut -d' ' -f1)" \
+		"$(lsattr "$M/file" | cut -d' ' -f1)" "copy: lsattr reads flags"
+	assert_fails_with "$EROFS" chattr +A "$M/file"
+	assert_fails_with "$EROFS" chattr +d "$M/dir"
+fi
 [ ! -e "$M/new" ] && [ ! -e "$B/new" ] && [ -e "$M/file" ] ||
 	fail "copy: a refused namespace change happened anyway"
 ok "copy: the refused changes left no trace"

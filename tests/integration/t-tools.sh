@@ -169,6 +169,31 @@ assert_eq blue "$(setfattr -n user.k -v blue "$M/xa" &&
 	getfattr --absolute-names -n user.k --only-values "$B/xa")" \
 	"xattr in the backing file"
 
+# chattr / lsattr: inode flags are the backing object's.  Immutable and
+# append-only are not set through the mount (the mapping would write
+# past them), but are honoured and cleared.
+if command -v chattr >/dev/null 2>&1 && lsattr -d "$N" >/dev/null 2>&1; then
+	both 'cd "$D" && echo x >fl && mkdir fld && chattr +A +d fl &&
+		chattr +d fld && lsattr fl && lsattr -d fld && chattr -A fl &&
+		lsattr fl' "chattr / lsattr"
+	assert_eq "$(lsattr "$N/fl" | cut -d' ' -f1)" \
+		"$(lsattr "$B/fl" | cut -d' ' -f1)" "flags in the backing file"
+	assert_fails_with "Operation not supported" chattr +i "$M/fl"
+	assert_fails_with "Operation not supported" chattr +a "$M/fld"
+	MMFS_CLEANUP_HOOKS+=("chattr -i '$B/fl' 2>/dev/null")
+	chattr +i "$B/fl"
+	assert_eq "i" "$(lsattr "$M/fl" | cut -c5)" "immutable set behind it"
+	assert_fails_with "Operation not permitted" \
+		bash -c 'echo y >>"$1"' - "$M/fl"
+	assert_ok chattr -i "$M/fl"
+	assert_eq "-" "$(lsattr "$B/fl" | cut -c5)" "immutable cleared"
+	assert_ok bash -c 'echo y >>"$1"' - "$M/fl"
+	assert_content "$B/fl" "x
+y" "written once no longer immutable"
+else
+	echo "# no chattr, or no inode flags natively: chattr checks skipped"
+fi
+
 # tar c of the tree, tar x elsewhere on the mount: times restored.
 both 'cd "$D" && tar cf tree.tar tree && mkdir x && tar xf tree.tar -C x &&
 	diff -r --no-dereference tree x/tree && cd x &&
