@@ -21,6 +21,15 @@ head -c $((8 << 20)) /dev/urandom >"$B/big"
 mmfs_mount -o max_idle_threads=1,max_threads=6
 daemon_fds() { find "/proc/$MMFS_PID/fd" -mindepth 1 | wc -l; }
 before=$(daemon_fds)
+# The descriptor table is grown at the start, for up to 65,536
+# descriptors or the limit: grown later, with the threads sharing it,
+# every doubling would wait for an RCU grace period (prune.c).
+hard=$(ulimit -Hn)
+want=$((hard < 65536 ? hard : 65536))
+fdsize=$(awk '$1 == "FDSize:" { print $2 }' "/proc/$MMFS_PID/status")
+[ "$fdsize" -ge "$want" ] ||
+	fail "descriptor table for $fdsize at the start, not $want"
+ok "descriptor table grown at the start ($fdsize slots, limit $hard)"
 for round in 1 2 3 4 5; do
 	pids=()
 	for j in 1 2 3 4 5 6; do
