@@ -478,6 +478,18 @@ static int queue_ioctl(fuse_req_t req, struct mmfs_fs *fs, fuse_ino_t ino,
 	return 0;
 }
 
+/* The inode flags' commands: the read, the write, the payload's size. */
+static const struct {
+	unsigned int get, set;
+	size_t size;
+	uint32_t nogrow; /* flags not set here */
+} fileattr_cmds[] = {
+	{FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, sizeof(int),
+	 FS_IMMUTABLE_FL | FS_APPEND_FL},
+	{FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR, sizeof(struct fsxattr),
+	 FS_XFLAG_IMMUTABLE | FS_XFLAG_APPEND},
+};
+
 /*
  * The inode flags (FS_IOC_GETFLAGS/SETFLAGS, FS_IOC_FSGETXATTR/FSSETXATTR),
  * which the kernel asks for files and directories alike, with a payload
@@ -496,32 +508,20 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 			   const void *in_buf, size_t in_bufsz,
 			   size_t out_bufsz)
 {
-	union {
-		int flags;
-		struct fsxattr fsx;
-	} now, want;
-	unsigned int get, nogrow;
+	/* the flags are the payload's first 32 bits, in either form */
+	unsigned char now[sizeof(struct fsxattr)];
+	uint32_t had, want;
+	size_t i, size;
 	bool set;
-	size_t size;
 	int fd;
 
-	switch (cmd) {
-	case FS_IOC_GETFLAGS:
-	case FS_IOC_SETFLAGS:
-		get = FS_IOC_GETFLAGS;
-		size = sizeof(now.flags);
-		nogrow = FS_IMMUTABLE_FL | FS_APPEND_FL;
-		break;
-	case FS_IOC_FSGETXATTR:
-	case FS_IOC_FSSETXATTR:
-		get = FS_IOC_FSGETXATTR;
-		size = sizeof(now.fsx);
-		nogrow = FS_XFLAG_IMMUTABLE | FS_XFLAG_APPEND;
-		break;
-	default:
+	for (i = 0; i < sizeof(fileattr_cmds) / sizeof(fileattr_cmds[0]); i++)
+		if (cmd == fileattr_cmds[i].get || cmd == fileattr_cmds[i].set)
+			break;
+	if (i == sizeof(fileattr_cmds) / sizeof(fileattr_cmds[0]))
 		return false;
-	}
-	set = cmd != get;
+	size = fileattr_cmds[i].size;
+	set = cmd == fileattr_cmds[i].set;
 	if (set ? in_bufsz != size || !in_buf || out_bufsz
 		: out_bufsz != size || in_bufsz) {
 		mmfs_reply_err(req, EINVAL);
@@ -536,25 +536,23 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 		mmfs_reply_err(req, -fd);
 		return true;
 	}
-	memset(&now, 0, sizeof(now));
-	if (ioctl(fd, get, &now) < 0)
+	memset(now, 0, sizeof(now));
+	if (ioctl(fd, fileattr_cmds[i].get, now) < 0)
 		goto fail;
 	if (!set) {
 		close(fd);
-		fuse_reply_ioctl(req, 0, &now, size);
+		fuse_reply_ioctl(req, 0, now, size);
 		return true;
 	}
-	memcpy(&want, in_buf, size);
-	if (((get == FS_IOC_GETFLAGS ? (unsigned int)want.flags
-				     : want.fsx.fsx_xflags) &
-	     ~(get == FS_IOC_GETFLAGS ? (unsigned int)now.flags
-				      : now.fsx.fsx_xflags)) &
-	    nogrow) {
+	memcpy(&had, now, sizeof(had));
+	memcpy(&want, in_buf, sizeof(want));
+	if (want & ~had & fileattr_cmds[i].nogrow) {
 		close(fd);
 		mmfs_reply_err(req, EOPNOTSUPP);
 		return true;
 	}
-	if (ioctl(fd, cmd, &want) < 0)
+	memcpy(now, in_buf, size);
+	if (ioctl(fd, cmd, now) < 0)
 		goto fail;
 	close(fd);
 	fuse_reply_ioctl(req, 0, NULL, 0);
