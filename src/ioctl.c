@@ -513,7 +513,7 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 	uint32_t had, want;
 	size_t i, size;
 	bool set;
-	int fd;
+	int fd, err;
 
 	for (i = 0; i < sizeof(fileattr_cmds) / sizeof(fileattr_cmds[0]); i++)
 		if (cmd == fileattr_cmds[i].get || cmd == fileattr_cmds[i].set)
@@ -537,29 +537,21 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 		return true;
 	}
 	memset(now, 0, sizeof(now));
-	if (ioctl(fd, fileattr_cmds[i].get, now) < 0)
-		goto fail;
-	if (!set) {
-		close(fd);
-		fuse_reply_ioctl(req, 0, now, size);
-		return true;
+	err = ioctl(fd, fileattr_cmds[i].get, now) < 0 ? errno : 0;
+	if (!err && set) {
+		memcpy(&had, now, sizeof(had));
+		memcpy(&want, in_buf, sizeof(want));
+		memcpy(now, in_buf, size);
+		if (want & ~had & fileattr_cmds[i].nogrow)
+			err = EOPNOTSUPP;
+		else if (ioctl(fd, cmd, now) < 0)
+			err = errno;
 	}
-	memcpy(&had, now, sizeof(had));
-	memcpy(&want, in_buf, sizeof(want));
-	if (want & ~had & fileattr_cmds[i].nogrow) {
-		close(fd);
-		mmfs_reply_err(req, EOPNOTSUPP);
-		return true;
-	}
-	memcpy(now, in_buf, size);
-	if (ioctl(fd, cmd, now) < 0)
-		goto fail;
 	close(fd);
-	fuse_reply_ioctl(req, 0, NULL, 0);
-	return true;
-fail:
-	mmfs_reply_err(req, errno);
-	close(fd);
+	if (err)
+		mmfs_reply_err(req, err);
+	else
+		fuse_reply_ioctl(req, 0, set ? NULL : now, set ? 0 : size);
 	return true;
 }
 
