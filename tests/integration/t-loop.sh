@@ -283,7 +283,10 @@ done
 # them all.  Counted: the daemon's threads whose voluntary context
 # switches rose by 150 or more meanwhile (an fsync waits for the disk
 # once), but for the watchdog, which ticks every 10 ms however slow the
-# disk.  Handing off made it two.
+# disk.  Handing off made it two.  An fsync that takes longer than the
+# watchdog's 10 ms (a disk busy with other writers) is deposed as any
+# long request is, and the next thread may serve the rest: then one more
+# busy thread per such fsync is allowed, and the count is printed.
 # switches: each thread of the daemon but the watchdog, and its voluntary
 # context switches
 switches()
@@ -307,10 +310,15 @@ for i in range(20):
 open(sys.argv[2] + "/went", "w").close()
 while not os.path.exists(sys.argv[2] + "/go"):
     time.sleep(0.01)
+slow = 0
 for i in range(300):
     os.pwrite(fd, b"b" * 4096, i * 4096)
+    t = time.monotonic()
     os.fsync(fd)
+    slow += time.monotonic() - t >= 0.008
 os.close(fd)
+with open(sys.argv[2] + "/slow", "w") as f:
+    f.write("%d\n" % slow)
 EOF
 sole_pid=$!
 wait_until 10 test -e "$T/went" || fail "the client's first fsyncs did not end"
@@ -321,7 +329,16 @@ switches >"$T/sw.after"
 busy=$(awk 'NR == FNR { b[$1] = $2; next }
 	$2 - b[$1] >= 150 { n++ } END { print n + 0 }' \
 	"$T/sw.before" "$T/sw.after")
-assert_eq 1 "$busy" "one client's 300 fsyncs: threads busy with them"
+slow=$(cat "$T/slow")
+if [ "$slow" -eq 0 ]; then
+	assert_eq 1 "$busy" "one client's 300 fsyncs: threads busy with them"
+else
+	[ "$busy" -ge 1 ] && [ "$busy" -le $((1 + slow)) ] ||
+		fail "one client's 300 fsyncs ($slow over 8 ms): $busy threads" \
+			"busy with them, want 1 to $((1 + slow))"
+	ok "one client's 300 fsyncs: $busy threads busy with them" \
+		"($slow fsyncs over 8 ms, which the watchdog may pass on)"
+fi
 assert_size "$M/sole" $((300 * 4096)) "size after the fsyncs"
 mmfs_umount
 
