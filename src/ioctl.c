@@ -510,15 +510,16 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 {
 	/* the flags are the payload's first 32 bits, in either form */
 	unsigned char now[sizeof(struct fsxattr)];
+	const size_t ncmds = sizeof(fileattr_cmds) / sizeof(fileattr_cmds[0]);
 	uint32_t had, want;
 	size_t i, size;
 	bool set;
 	int fd, err;
 
-	for (i = 0; i < sizeof(fileattr_cmds) / sizeof(fileattr_cmds[0]); i++)
+	for (i = 0; i < ncmds; i++)
 		if (cmd == fileattr_cmds[i].get || cmd == fileattr_cmds[i].set)
 			break;
-	if (i == sizeof(fileattr_cmds) / sizeof(fileattr_cmds[0]))
+	if (i == ncmds)
 		return false;
 	size = fileattr_cmds[i].size;
 	set = cmd == fileattr_cmds[i].set;
@@ -531,7 +532,7 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 		mmfs_reply_err(req, EROFS);
 		return true;
 	}
-	fd = mmfs_reopen(inode, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	fd = mmfs_reopen(inode, O_RDONLY); /* a file or a directory */
 	if (fd < 0) {
 		mmfs_reply_err(req, -fd);
 		return true;
@@ -548,10 +549,10 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 			err = errno;
 	}
 	close(fd);
-	if (err)
-		mmfs_reply_err(req, err);
+	if (set || err)
+		reply_status(req, -err);
 	else
-		fuse_reply_ioctl(req, 0, set ? NULL : now, set ? 0 : size);
+		fuse_reply_ioctl(req, 0, now, size);
 	return true;
 }
 
