@@ -44,6 +44,50 @@ enum mmfs_cache_mode {
  */
 #define MMFS_O_KILL_SUIDGID ((int)0x40000000)
 
+/*
+ * FUSE_STATX (FUSE 7.39, Linux 6.6), which libfuse 3.14 predates: the
+ * kernel sends it for a statx(2) that asks for more than stat(2) gives,
+ * the birth time.  main.c's read hook hands it to libfuse as the GETATTR
+ * whose arguments begin its own and notes it for the thread
+ * (mmfs_statx_taken); op_getattr then answers with struct
+ * mmfs_statx_out.  The layout is the kernel's (include/uapi/linux/fuse.h).
+ */
+#define MMFS_FUSE_STATX 52
+
+struct mmfs_sx_time {
+	int64_t tv_sec;
+	uint32_t tv_nsec;
+	int32_t reserved;
+};
+
+struct mmfs_fuse_statx {
+	uint32_t mask, blksize;
+	uint64_t attributes;
+	uint32_t nlink, uid, gid;
+	uint16_t mode, spare0;
+	uint64_t ino, size, blocks, attributes_mask;
+	struct mmfs_sx_time atime, btime, ctime, mtime;
+	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+	uint64_t spare2[14];
+};
+
+struct mmfs_statx_in {
+	uint32_t getattr_flags, reserved;
+	uint64_t fh;
+	uint32_t sx_flags, sx_mask;
+};
+
+struct mmfs_statx_out {
+	uint64_t attr_valid;
+	uint32_t attr_valid_nsec, flags;
+	uint64_t spare[2];
+	struct mmfs_fuse_statx stat;
+};
+
+/* main.c: whether the request this thread is serving came as FUSE_STATX,
+ * with its statx(2) sync flags (AT_STATX_*); true once per request. */
+bool mmfs_statx_taken(unsigned int *sync);
+
 
 /*
  * One backing object (file, directory, symlink, ...), keyed by its (dev,
@@ -239,6 +283,8 @@ void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n);
 void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode);
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st);
+int mmfs_statx_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		     unsigned int sync, struct mmfs_fuse_statx *sx);
 void mmfs_procdir_open(void);
 int mmfs_reopen(struct mmfs_inode *inode, int flags);
 int mmfs_fd_access(int flags);

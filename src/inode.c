@@ -325,6 +325,35 @@ fuse_ino_t mmfs_ino_of(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	return (fuse_ino_t)(uintptr_t)inode;
 }
 
+/* In a copy mount, a regular file whose data diverged has its private
+ * size: true, with that size, where it has. */
+static bool private_size(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			 mode_t mode, uint64_t *sizep)
+{
+	bool priv = false;
+
+	if (fs->access != MMFS_ACCESS_COPY || !S_ISREG(mode))
+		return false;
+	pthread_rwlock_rdlock(&inode->lock);
+	if (inode->priv) {
+		*sizep = inode->maplen;
+		priv = true;
+	}
+	pthread_rwlock_unlock(&inode->lock);
+	return priv;
+}
+
+static void private_stat(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			 struct stat *st)
+{
+	uint64_t size;
+
+	if (private_size(fs, inode, st->st_mode, &size)) {
+		st->st_size = (off_t)size;
+		st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	}
+}
+
 /* Attributes of the backing object; in a copy mount, a regular file whose
  * data diverged reports its private size. */
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
@@ -332,14 +361,57 @@ int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 {
 	if (fstatat(inode->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	if (fs->access == MMFS_ACCESS_COPY && S_ISREG(st->st_mode)) {
-		pthread_rwlock_rdlock(&inode->lock);
-		if (inode->priv) {
-			st->st_size = (off_t)inode->maplen;
-			st->st_blocks = (blkcnt_t)((inode->maplen + 511) / 512);
-		}
-		pthread_rwlock_unlock(&inode->lock);
+	private_stat(fs, inode, st);
+	return 0;
+}
+
+static struct mmfs_sx_time sx_time(struct statx_timestamp t)
+{
+	return (struct mmfs_sx_time){ .tv_sec = t.tv_sec,
+				      .tv_nsec = t.tv_nsec };
+}
+
+/*
+ * mmfs_getattr_inode for FUSE_STATX, with the birth time: statx(2) of the
+ * backing object, with sync (AT_STATX_*) as the caller asked.  The file
+ * flags statx reports (immutable, append-only, ...) pass on too.
+ */
+int mmfs_statx_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		     unsigned int sync, struct mmfs_fuse_statx *sx)
+{
+	const uint64_t attrs = STATX_ATTR_COMPRESSED | STATX_ATTR_IMMUTABLE |
+			       STATX_ATTR_APPEND | STATX_ATTR_NODUMP;
+	struct statx x;
+	uint64_t size;
+
+	if (statx(inode->fd, "",
+		  AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (int)sync,
+		  STATX_BASIC_STATS | STATX_BTIME, &x) < 0)
+		return -errno;
+	memset(sx, 0, sizeof(*sx));
+	sx->mask = x.stx_mask & (STATX_BASIC_STATS | STATX_BTIME);
+	sx->blksize = x.stx_blksize;
+	sx->attributes = x.stx_attributes & attrs;
+	sx->attributes_mask = x.stx_attributes_mask & attrs;
+	sx->nlink = x.stx_nlink;
+	sx->uid = x.stx_uid;
+	sx->gid = x.stx_gid;
+	sx->mode = x.stx_mode;
+	sx->ino = x.stx_ino;
+	sx->size = x.stx_size;
+	sx->blocks = x.stx_blocks;
+	if (private_size(fs, inode, x.stx_mode, &size)) {
+		sx->size = size;
+		sx->blocks = (size + 511) / 512;
 	}
+	sx->atime = sx_time(x.stx_atime);
+	sx->btime = sx_time(x.stx_btime);
+	sx->ctime = sx_time(x.stx_ctime);
+	sx->mtime = sx_time(x.stx_mtime);
+	sx->rdev_major = x.stx_rdev_major;
+	sx->rdev_minor = x.stx_rdev_minor;
+	sx->dev_major = x.stx_dev_major;
+	sx->dev_minor = x.stx_dev_minor;
 	return 0;
 }
 
@@ -426,14 +498,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	else if (fd < 0) /* a new inode took it */
 		mmfs_prune(fs, inode->fd);
 
-	if (fs->access == MMFS_ACCESS_COPY && S_ISREG(st.st_mode)) {
-		pthread_rwlock_rdlock(&inode->lock);
-		if (inode->priv) {
-			st.st_size = (off_t)inode->maplen;
-			st.st_blocks = (blkcnt_t)((inode->maplen + 511) / 512);
-		}
-		pthread_rwlock_unlock(&inode->lock);
-	}
+	private_stat(fs, inode, &st);
 	e->ino = mmfs_ino_of(fs, inode);
 	e->attr = st;
 	e->attr_timeout = fs->timeout;

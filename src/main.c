@@ -364,6 +364,19 @@ static void raise_readahead(const char *mnt)
 static _Atomic uint64_t init_unique; /* INIT's request id, 0 once answered */
 static _Atomic uint32_t init_offered; /* the flags the kernel offered */
 
+/* The sync flags of the FUSE_STATX this thread read last, or -1: each
+ * thread serves the request it read (loop.c). */
+static __thread int64_t statx_sync = -1;
+
+bool mmfs_statx_taken(unsigned int *sync)
+{
+	if (statx_sync < 0)
+		return false;
+	*sync = (unsigned int)statx_sync;
+	statx_sync = -1;
+	return true;
+}
+
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct fuse_in_header *in = buf;
@@ -371,10 +384,25 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 	size_t have = n > 0 ? (size_t)n : 0;
 
 	(void)userdata;
+	statx_sync = -1;
 	if (have < sizeof(*in))
 		return n;
 	have -= sizeof(*in);
 	switch (in->opcode) {
+	case MMFS_FUSE_STATX: {
+		/* statx(2) asking for the birth time: libfuse 3.14 would
+		 * answer ENOSYS, and the kernel then never asks again.  Its
+		 * arguments begin as GETATTR's (flags, the handle), so it
+		 * goes to libfuse as a GETATTR, which op_getattr answers
+		 * in STATX's form (-d shows it as a GETATTR) */
+		struct mmfs_statx_in *a = (void *)(in + 1);
+
+		if (have >= sizeof(*a)) {
+			statx_sync = a->sx_flags & AT_STATX_SYNC_TYPE;
+			in->opcode = FUSE_GETATTR;
+		}
+		break;
+	}
 	case FUSE_INIT: {
 		struct fuse_init_in *a = (void *)(in + 1);
 

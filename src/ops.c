@@ -136,13 +136,39 @@ static void reply_attr(fuse_req_t req, struct mmfs_fs *fs,
 		fuse_reply_attr(req, &st, fs->timeout);
 }
 
+/* A FUSE_STATX's reply (see MMFS_FUSE_STATX), with the attribute timeout
+ * that fuse_reply_attr would give. */
+static void reply_statx(fuse_req_t req, struct mmfs_fs *fs,
+			struct mmfs_inode *inode, unsigned int sync)
+{
+	struct mmfs_statx_out out = { 0 };
+	int err = mmfs_statx_inode(fs, inode, sync, &out.stat);
+	double t = fs->timeout;
+
+	if (err) {
+		mmfs_reply_err(req, -err);
+		return;
+	}
+	if (t > 0) {
+		out.attr_valid = t >= (double)UINT32_MAX ? UINT32_MAX
+							 : (uint64_t)t;
+		out.attr_valid_nsec =
+			(uint32_t)((t - (double)out.attr_valid) * 1e9);
+	}
+	fuse_reply_buf(req, (const char *)&out, sizeof(out));
+}
+
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
+	unsigned int sync;
 
 	(void)fi;
-	reply_attr(req, fs, mmfs_inode_of(fs, ino));
+	if (mmfs_statx_taken(&sync))
+		reply_statx(req, fs, mmfs_inode_of(fs, ino), sync);
+	else
+		reply_attr(req, fs, mmfs_inode_of(fs, ino));
 }
 
 /* utimensat on an inode without an open file.  AT_EMPTY_PATH works on

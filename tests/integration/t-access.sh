@@ -116,6 +116,9 @@ assert d == b"COPIEDal contents\n" + bytes(82) + b"tail", d
 EOF
 ok "copy: a later open in another process sees the changed bytes"
 assert_size "$M/file" 104 "copy: stat size through the mount"
+# A statx(2) that asks for the birth time is a FUSE_STATX, answered apart.
+assert_eq "104 $(stat -c %W "$B/file")" "$(stat -c '%s %W' "$M/file")" \
+	"copy: statx with the birth time gives the private size"
 assert_size "$B/file" 18 "copy: backing size unchanged"
 head -c 4096 /dev/urandom >"$T/patch"
 deadline 30 dd if="$T/patch" of="$M/big" bs=4096 seek=10 conv=notrunc \

@@ -130,6 +130,26 @@ assert_eq "1262304000 1234567890" "$(stat -c '%X %Y' "$M/tt")" \
 assert_eq "1262304000 1234567890" "$(stat -c '%X %Y' "$B/tt")" \
 	"atime and mtime in the backing file"
 
+# stat's birth time: the kernel asks for it with FUSE_STATX (Linux 6.6),
+# and it is the backing object's, for a file, a directory, a symlink and
+# the root.  Before, the request failed and stat printed "-".
+echo b >"$M/bt"
+mkdir "$M/btd"
+ln -s bt "$M/btl"
+for x in bt btd btl .; do
+	assert_eq "$(stat -c '%W %w %s %h %i' "$B/$x")" \
+		"$(stat -c '%W %w %s %h %i' "$M/$x")" "stat %W of $x"
+done
+if [ "$(stat -c %W "$B/bt")" != 0 ]; then
+	[ "$(stat -c %w "$M/bt")" != - ] || fail "stat shows no birth time"
+	both 'cd "$D" && echo b >bt2 && stat -c %w bt2 | grep -c -v "^-$";
+		ls --time=birth -1t bt2' "stat %w, ls --time=birth"
+	ok "stat shows the backing file's birth time"
+else
+	ok "BACKING's file system keeps no birth time: compared as 0"
+fi
+rm -r "$M/bt" "$M/btd" "$M/btl" "$M/bt2" "$N/bt2" 2>/dev/null || true
+
 # chmod / chown (chown to other ids needs root).
 both 'cd "$D" && echo m >cm && chmod 640 cm && stat -c %a cm &&
 	chmod u+x,o+r cm && stat -c %a cm && chmod 4755 cm && stat -c %a cm' \
