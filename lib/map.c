@@ -186,8 +186,9 @@ int mmfs_open(struct mmfs_map **mapp, int fd, int64_t length, int flags,
 			goto fail;
 		}
 		/* Without trackfd a map can never be resized, so a plain
-		 * shared anonymous mapping serves. */
-		if (mmfs_is_shared(flags) && map->trackfd) {
+		 * shared anonymous mapping serves.  MAP_SHARED_VALIDATE
+		 * goes to the kernel, which refuses it without a file. */
+		if ((flags & MAP_TYPE) == MAP_SHARED && map->trackfd) {
 			err = mmfs_open_memfd(map, map->size, offset);
 			if (err == 0)
 				goto done;
