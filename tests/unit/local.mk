@@ -45,7 +45,8 @@ valgrind: $(UNIT_TESTS)
 	done
 .PHONY: valgrind
 
-# Only the unit suites (quickstart.sh runs them under the sanitizers).
+# The unit suites and the differential test (quickstart.sh runs them under
+# the sanitizers).
 check-unit:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)'
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS) $(DIFF_TESTS)'
 .PHONY: check-unit
