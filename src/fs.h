@@ -84,6 +84,9 @@ struct mmfs_statx_out {
 	struct mmfs_fuse_statx stat;
 };
 
+_Static_assert(sizeof(struct mmfs_statx_in) == 24, "fuse_statx_in");
+_Static_assert(sizeof(struct mmfs_statx_out) == 288, "fuse_statx_out");
+
 /* main.c: whether the request this thread is serving came as FUSE_STATX,
  * with its statx(2) sync flags (AT_STATX_*); true once per request. */
 bool mmfs_statx_taken(unsigned int *sync);
