@@ -11,8 +11,9 @@
  *           madvise start out of bounds, move out of range, needle too long
  *   EACCES  a change refused by a read-only mapping (access=read), or
  *           MOVE / a destructive madvise through a read-only handle
- *   EPERM   madvise advice that would harm the daemon (HWPOISON and the
- *           other values from 100 up)
+ *   EINVAL  also madvise advice the daemon does not know (26 to 99, 104 up)
+ *   EPERM   madvise advice that would harm the daemon (100 to 103:
+ *           HWPOISON, SOFT_OFFLINE, GUARD_INSTALL, GUARD_REMOVE)
  *   EOVERFLOW  madvise start + length overflows
  *   EIO     the backing file was truncated under the mapping
  *

@@ -24,6 +24,9 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
 
 /* Payload sizes of a command: 0 when it has none in that direction. */
 static int payload_sizes(unsigned int cmd, size_t *in, size_t *out)
@@ -231,7 +234,11 @@ static void do_flush(fuse_req_t req, struct mmfs_fs *fs,
 	if (fl.flags & MMAPFS_ARG_DEFAULT_SIZE)
 		size = fl.offset >= 0 && fl.offset <= len ? len - fl.offset
 							  : -1;
-	if (inode->map)
+	/* A copy mount writes nothing back, as Python's ACCESS_COPY: only
+	 * the range is checked.  Its map is the engine's copy map, or,
+	 * once the file changed size, a shared memfd (private_resize),
+	 * whose msync would want an aligned offset. */
+	if (inode->map && fs->access != MMFS_ACCESS_COPY)
 		err = mmfs_flush(inode->map, fl.offset, size);
 	else if (size < 0 || fl.offset < 0 || len - fl.offset < size)
 		err = -EINVAL;
@@ -259,6 +266,15 @@ static int advice_allowed(int32_t advice)
 	    advice == 102 || advice == 103) /* MADV_GUARD_INSTALL, _REMOVE */
 		return -EPERM;
 	return -EINVAL;
+}
+
+/* Advice that drops the mapping's pages: the file's bytes come back from
+ * the backing file, or from a hole it punches (REMOVE); a copy map's
+ * private bytes are lost. */
+static bool advice_drops(int32_t advice)
+{
+	return advice == MADV_REMOVE || advice == MADV_DONTNEED ||
+	       advice == MADV_DONTNEED_LOCKED || advice == MADV_FREE;
 }
 
 static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
@@ -293,9 +309,8 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 	pthread_rwlock_unlock(&inode->lock);
 	if (err == -EIO)
 		after_fault(fs, inode);
-	/* these may drop data (a hole, or a copy's private pages) */
-	if (err == 0 && (m.advice == MADV_REMOVE || m.advice == MADV_DONTNEED ||
-			 m.advice == MADV_FREE))
+	/* the kernel's cache may hold what the map no longer does */
+	if (err == 0 && advice_drops(m.advice))
 		inval_cache(fs, inode, m.start, length);
 	reply_status(req, err);
 }
@@ -317,8 +332,7 @@ static bool changes_bytes(struct mmfs_fs *fs, unsigned int cmd,
 		return false;
 	memcpy(&m, in_buf, sizeof(m));
 	return m.advice == MADV_REMOVE || m.advice == MADV_POPULATE_WRITE ||
-	       (fs->access == MMFS_ACCESS_COPY &&
-		(m.advice == MADV_DONTNEED || m.advice == MADV_FREE));
+	       (fs->access == MMFS_ACCESS_COPY && advice_drops(m.advice));
 }
 
 /* Run a checked ioctl on inode and reply. */
@@ -387,8 +401,7 @@ static bool drops_pages(struct mmfs_fs *fs, unsigned int cmd,
 	if (cmd != MMAPFS_IOC_MADVISE)
 		return false;
 	memcpy(&m, in_buf, sizeof(m));
-	return m.advice == MADV_REMOVE || m.advice == MADV_DONTNEED ||
-	       m.advice == MADV_FREE;
+	return advice_drops(m.advice);
 }
 
 static void *ioctl_main(void *arg)

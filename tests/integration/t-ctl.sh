@@ -489,4 +489,47 @@ mmfs_umount "$T/ro"
 MMFS_PID=$main_pid MMFS_CUR_MNT=$main_mnt MMFS_LOG=$main_log
 assert_content "$M/m10" "0012345678" "m10 unchanged by the refused move"
 
+# ---------------------------------------------------------------- copy
+
+# A copy mount writes nothing back, so flush only checks its range, as
+# Python's ACCESS_COPY does: also once the file grew, when its bytes live
+# in a memfd whose msync would refuse an unaligned offset (it did).
+printf 'abcdefghij' >"$M/cpf"
+head -c 8192 /dev/zero | tr '\0' x >"$M/cpd"
+mkdir "$T/cp"
+mmfs_mount_at "$B" "$T/cp" access=copy
+expect 0 "" "" flush "$T/cp/cpf" 1 9
+printf 'K' >>"$T/cp/cpf"
+expect 0 "" "" flush "$T/cp/cpf" 1 10
+expect 0 "" "" flush "$T/cp/cpf" 3
+einval flush "$T/cp/cpf" 0 12
+einval flush "$T/cp/cpf" -1
+assert_content "$T/cp/cpf" "abcdefghijK" "copy: the grown file"
+assert_content "$B/cpf" "abcdefghij" "copy: BACKING unchanged by the flushes"
+# Advice that drops pages drops a copy's private bytes, MADV_DONTNEED_LOCKED
+# (24) as MADV_DONTNEED: a read-only handle may not give it (it could),
+# and after it the file reads BACKING's bytes again, as a CPython copy
+# map does, through the kernel's cache too (it kept the private ones).
+py "$T/cp/cpd" <<'EOF' || fail "copy: MADV_DONTNEED_LOCKED"
+import errno, fcntl, os, struct, sys
+MADVISE = (1 << 30) | (24 << 16) | (0xB7 << 8) | 1  # _IOW(0xB7, 1, 24 bytes)
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.pwrite(fd, b"y" * 8192, 0)
+ro = os.open(sys.argv[1], os.O_RDONLY)
+for advice in (4, 24):  # MADV_DONTNEED, MADV_DONTNEED_LOCKED
+    try:
+        fcntl.ioctl(ro, MADVISE, struct.pack("=iIqq", advice, 0, 0, 8192))
+        raise SystemExit("advice %d through a read-only handle" % advice)
+    except PermissionError:
+        pass
+assert os.pread(ro, 8192, 0) == b"y" * 8192, "private bytes lost"
+fcntl.ioctl(fd, MADVISE, struct.pack("=iIqq", 24, 0, 0, 8192))
+got = os.pread(ro, 8192, 0)
+assert got == b"x" * 8192, got[:16]
+EOF
+ok "copy: MADV_DONTNEED_LOCKED needs a writable handle and drops the copy"
+expect 1 "" "" find "$T/cp/cpd" y
+mmfs_umount "$T/cp"
+MMFS_PID=$main_pid MMFS_CUR_MNT=$main_mnt MMFS_LOG=$main_log
+
 mmfs_done
