@@ -181,6 +181,11 @@ int mmfs_flush(struct mmfs_map *map, int64_t offset, int64_t size);
 /* madvise(option, start, length): defaults 0 and len; length clamped. */
 int mmfs_madvise(struct mmfs_map *map, int option, int64_t start,
 		 int64_t length);
+/* mmfs_madvise's checks of start and length alone, in its order, with
+ * *lengthp clamped: for a caller that vets option after them, as Python
+ * leaves it to the kernel after them. */
+int mmfs_madvise_check(struct mmfs_map *map, int64_t start,
+		       int64_t *lengthp);
 
 /* resize(newsize): atomic.  On failure the file and the mapping are as
  * they were: resize(0) is refused before anything changes, a failed mremap

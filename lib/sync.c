@@ -26,8 +26,8 @@ int mmfs_flush(struct mmfs_map *map, int64_t offset, int64_t size)
 	return 0;
 }
 
-int mmfs_madvise(struct mmfs_map *map, int option, int64_t start,
-		 int64_t length)
+int mmfs_madvise_check(struct mmfs_map *map, int64_t start,
+		       int64_t *lengthp)
 {
 	int64_t len;
 
@@ -35,12 +35,22 @@ int mmfs_madvise(struct mmfs_map *map, int option, int64_t start,
 	len = (int64_t)map->size;
 	if (start < 0 || start >= len)
 		return mmfs_fail(EINVAL, "madvise start out of bounds");
-	if (length < 0)
+	if (*lengthp < 0)
 		return mmfs_fail(EINVAL, "madvise length invalid");
-	if (INT64_MAX - start < length)
+	if (INT64_MAX - start < *lengthp)
 		return mmfs_fail(EOVERFLOW, "madvise length too large");
-	if (len - start < length)
-		length = len - start;
+	if (len - start < *lengthp)
+		*lengthp = len - start;
+	return 0;
+}
+
+int mmfs_madvise(struct mmfs_map *map, int option, int64_t start,
+		 int64_t length)
+{
+	int err = mmfs_madvise_check(map, start, &length);
+
+	if (err != 0)
+		return err;
 	if (madvise(map->data + start, (size_t)length, option) != 0)
 		return mmfs_fail_os(errno);
 	return 0;

@@ -289,11 +289,6 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 		mmfs_reply_err(req, EINVAL);
 		return;
 	}
-	err = advice_allowed(m.advice);
-	if (err) {
-		mmfs_reply_err(req, -err);
-		return;
-	}
 	pthread_rwlock_rdlock(&inode->lock);
 	if (!inode->map) {
 		err = -EINVAL; /* start is out of bounds of an empty map */
@@ -304,7 +299,14 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 			length = (int64_t)inode->maplen - m.start;
 		else if (m.flags & MMAPFS_ARG_DEFAULT_LENGTH)
 			length = 0; /* the engine reports the bad start */
-		err = mmfs_madvise(inode->map, m.advice, m.start, length);
+		/* the range first, as Python checks it before the kernel
+		 * sees the advice */
+		err = mmfs_madvise_check(inode->map, m.start, &length);
+		if (err == 0)
+			err = advice_allowed(m.advice);
+		if (err == 0)
+			err = mmfs_madvise(inode->map, m.advice, m.start,
+					   length);
 	}
 	pthread_rwlock_unlock(&inode->lock);
 	if (err == -EIO)

@@ -348,6 +348,15 @@ einval madvise "$R" normal 1
 einval madvise "$R" 12345
 expect 1 "" "mmapfsctl: madvise: $R: Value too large for defined data type" \
 	madvise "$R" normal "$PAGE" 9223372036854775807
+# Advice that would harm the daemon (100 to 103) is refused, and an
+# unknown one too, but the range is checked first, as Python checks it
+# before the kernel sees the advice.
+expect 1 "" "mmapfsctl: madvise: $R: Operation not permitted" madvise "$R" 100
+expect 1 "" "mmapfsctl: madvise: $R: Operation not permitted" \
+	madvise "$R" 102 "$PAGE" 1
+einval madvise "$R" 101 5000
+expect 1 "" "mmapfsctl: madvise: $R: Value too large for defined data type" \
+	madvise "$R" 12345 "$PAGE" 9223372036854775807
 expect 2 "" "mmapfsctl: madvise: unknown ADVICE 'MADV_' (see 'mmapfsctl --help' for the names)" \
 	madvise "$R" MADV_
 expect 2 "" "mmapfsctl: madvise: START 'x' is not a number (decimal or 0x hex)" \
