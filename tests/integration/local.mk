@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t-enospc.sh \
 	tests/integration/t-fstab.sh \
 	tests/integration/t-ctl.sh \
+	tests/integration/t-ioctl-diff.sh \
 	tests/integration/t-posix.sh \
 	tests/integration/t-inval.sh \
 	tests/integration/t-fds.sh \
@@ -18,5 +19,6 @@ INTEGRATION_TESTS = \
 TESTS += $(INTEGRATION_TESTS)
 check_PROGRAMS += tests/integration/readback
 EXTRA_DIST += tests/integration/lib.sh tests/integration/posix.py \
+	tests/integration/ioctl-diff.py \
 	tests/integration/posix-random.py \
 	$(INTEGRATION_TESTS)
