@@ -57,6 +57,7 @@ struct fsx_target {
 	bool engine;           /* drive lib/ directly, no kernel in between */
 	bool anon;             /* engine on an anonymous (memfd) map */
 	bool mmapfs;           /* the file is on an mmapfs mount */
+	bool copy;             /* ... an access=copy one: flush writes nothing */
 	struct mmfs_map *map;  /* engine: NULL while the file is empty */
 };
 

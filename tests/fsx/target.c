@@ -92,6 +92,7 @@ void tgt_init(struct fsx *f)
 	if (ioctl(f->t.fd, MMAPFS_IOC_INFO, &info) < 0)
 		return;
 	f->t.mmapfs = true;
+	f->t.copy = info.access == 3; /* Python's ACCESS_COPY */
 }
 
 int tgt_open(struct fsx *f, bool trunc)
