@@ -4,8 +4,9 @@ CPython's mmap, op by op.
 
 usage: ioctl-diff.py DAEMON BASE KIND NSEQ SEED
 KIND: default, never (cache=never), writeback, read (access=read), copy
-(access=copy).  Mounts DAEMON over BASE/bk_KIND at BASE/mnt_KIND and runs
-NSEQ random sequences, each on a new file: pwrite, pread, ftruncate,
+(access=copy), anon (-o anon: no BACKING, files are made through it).
+Mounts DAEMON over BASE/bk_KIND at BASE/mnt_KIND and runs NSEQ random
+sequences, each on a new file: pwrite, pread, ftruncate,
 fsync, reopen, and the FIND, RFIND, MOVE, MADVISE, FLUSH and INFO ioctls
 with edge values, plus malformed payloads.  Each op runs on the mount and
 on a mmap.mmap of the same bytes in BASE/native_KIND (the access mode the
@@ -45,6 +46,7 @@ KINDS = {
     'writeback': ('write', ['-o', 'writeback']),
     'read': ('read', ['-o', 'access=read']),
     'copy': ('copy', ['-o', 'access=copy']),
+    'anon': ('write', ['-o', 'anon']),  # no BACKING: files in memory
 }
 ACC = {'write': mmap.ACCESS_WRITE, 'read': mmap.ACCESS_READ, 'copy': mmap.ACCESS_COPY}
 ACCNUM = {'write': 2, 'read': 1, 'copy': 3}
@@ -89,6 +91,7 @@ class Ref:
         self.fd = os.open(path, os.O_RDONLY if mode == 'read' else os.O_RDWR)
         self.m = mmap.mmap(self.fd, 0, access=ACC[mode]) if content else None
         self.anon = False  # copy mode: bytes moved to anonymous memory
+        self.anon_mount = False  # -o anon: info says anonymous
 
     def close(self):
         if self.m is not None:
@@ -246,12 +249,13 @@ class Ref:
     def info(self):
         n = self.size()
         an = self.anon and n > 0
+        anonymous = an or self.anon_mount  # mmapfs(1): said of -o anon
         flags = {'write': 1, 'read': 1, 'copy': 33 if an else 2}[self.mode]
         return ('ok', dict(length=n, file_size=n, offset=0,
                            access=ACCNUM[self.mode], page_size=PAGE,
                            mapped=int(n > 0), flags=flags,
                            prot=1 if self.mode == 'read' else 3,
-                           anonymous=int(an)))
+                           anonymous=int(anonymous)))
 
     def reopen(self):
         return ('ok', None)
@@ -513,7 +517,8 @@ def mount(kind):
     mnt = '%s/mnt_%s' % (BASE, kind)
     os.makedirs(bk, exist_ok=True)
     os.makedirs(mnt, exist_ok=True)
-    subprocess.run([DAEMON] + opts + [bk, mnt], check=True)
+    subprocess.run([DAEMON] + opts + ([mnt] if kind == 'anon' else [bk, mnt]),
+                   check=True)
     for _ in range(50):
         if os.path.ismount(mnt):
             break
@@ -532,6 +537,7 @@ def main():
     kind, nseq, seed = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     writeback = kind == 'writeback'
     mode, bk, mntdir = mount(kind)
+    src = mntdir if kind == 'anon' else bk  # where files are made, checked
     nat = '%s/native_%s' % (BASE, kind)
     os.makedirs(nat, exist_ok=True)
     st = Stats()
@@ -543,9 +549,10 @@ def main():
             n0 = rng.choice([0, 0, 1, 10, PAGE - 1, PAGE, PAGE + 1, 3 * PAGE + 7, rng.randint(1, 3 * PAGE)])
             content = rng.randbytes(n0) if rng.random() < 0.5 else bytes(rng.choice(b'ab\0') for _ in range(n0))
             fname = 'f_%d_%d' % (seed, s)
-            with open('%s/%s' % (bk, fname), 'wb') as f:
+            with open('%s/%s' % (src, fname), 'wb') as f:
                 f.write(content)
             ref = Ref(mode, '%s/%s' % (nat, fname), content)
+            ref.anon_mount = kind == 'anon'
             mnt = Mnt(mode, '%s/%s' % (mntdir, fname))
             hist = []
             clean = True
@@ -595,7 +602,7 @@ def main():
             ref.close()
             # write mounts: the backing file must hold what CPython's file holds
             if mode == 'write' and clean:
-                with open('%s/%s' % (bk, fname), 'rb') as f:
+                with open('%s/%s' % (src, fname), 'rb') as f:
                     b = f.read()
                 with open('%s/%s' % (nat, fname), 'rb') as f:
                     nb = f.read()
@@ -604,7 +611,7 @@ def main():
                     st.add('BACKING after close differs from native file', 'kind=%s seed=%d seq=%d len %d vs %d' % (kind, seed, s, len(b), len(nb)))
             os.unlink('%s/%s' % (nat, fname))
             if mode != 'copy':
-                os.unlink('%s/%s' % (bk, fname))
+                os.unlink('%s/%s' % (src, fname))
             st.seq += 1
             st.clean_seq += clean
             if not daemon_alive(mntdir):

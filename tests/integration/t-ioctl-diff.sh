@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/integration/t-ioctl-diff.sh - the mount's file calls and ioctls
 # against CPython's mmap (python3 is the oracle), op by op, on default,
-# cache=never, writeback, access=read and access=copy mounts: random
+# cache=never, writeback, access=read, access=copy and anon mounts: random
 # sequences of writes, reads, truncations, fsyncs, reopens, find, rfind,
 # move, madvise, flush and info with edge values and malformed payloads
 # (ioctl-diff.py says what is compared and where the documented model
@@ -18,11 +18,11 @@ SEED=${IOCTL_DIFF_SEED:-1}
 D=$T/diff
 mkdir "$D"
 # the harness mounts by itself; the cleanup unmounts what it left
-for kind in default never writeback read copy; do
+for kind in default never writeback read copy anon; do
 	MMFS_MOUNTS+=("$D/mnt_$kind")
 done
 
-for kind in default never writeback read copy; do
+for kind in default never writeback read copy anon; do
 	rc=0
 	timeout -k 5 300 "$PYTHON3" "$top_srcdir/tests/integration/ioctl-diff.py" \
 		"$MMAPFS" "$D" "$kind" "$SEQS" "$SEED" >"$T/$kind.json" 2>&1 ||
