@@ -256,16 +256,8 @@ class Gen:
             k = r.choice([1, 2, 3, 8, 33, 100, 500, 1500])
             if self.planted and r.random() < 0.75:
                 m, pk = r.choice(self.planted)
-                k = r.choice([1, 2, max(pk // 2, 1), max(pk - 1, 1), pk, pk + 1])
-                k = min(k, max(4000 // len(m), 1))
-            nd = (m * k).hex()
-            c = r.random()
-            if c < 0.3:
-                nd += "+%02x" % r.randrange(256)
-            elif c < 0.45:
-                nd = "%02x+" % r.randrange(256) + nd
-            elif c < 0.55 and len(m) > 1:
-                nd = m[1:].hex() + "+" + nd
+                k = near_count(r, m, pk, 4000)
+            nd = flawed_needle(r, m, k, lambda: r.randrange(256))
             c = r.random()
             if c < 0.5:
                 args = "0 %d" % r.choice([L, I64MAX, -1, L - 1])
@@ -292,6 +284,27 @@ class Gen:
             self.emit("delslice %s %s %s" % (self.sl(), self.sl(), self.step()))
 
 
+def near_count(r, m, pk, cap):
+    """a repeat count near pk, a planted run's, for a needle of motif m
+    no longer than cap bytes"""
+    k = r.choice([1, 2, max(pk // 2, 1), max(pk - 1, 1), pk, pk + 1])
+    return min(k, max(cap // len(m), 1))
+
+
+def flawed_needle(r, m, k, byte):
+    """k repeats of motif m in hex, sometimes with a byte() added at one end
+    or the motif's first byte cut"""
+    nd = (m * k).hex()
+    c = r.random()
+    if c < 0.3:
+        nd += "+%02x" % byte()
+    elif c < 0.45:
+        nd = "%02x+" % byte() + nd
+    elif c < 0.55 and len(m) > 1:
+        nd = m[1:].hex() + "+" + nd
+    return nd
+
+
 def search_script(g, nops):
     """every 4th seed: a big writable map, planted periodic data, searches"""
     r = g.r
@@ -309,16 +322,8 @@ def search_script(g, nops):
                 g.emit("setitem %d %d" % (r.randrange(a, a + len(m) * k), r.choice(ALPHA)))
         else:
             m, pk = r.choice(g.planted)
-            k = r.choice([1, 2, max(pk // 2, 1), max(pk - 1, 1), pk, pk + 1])
-            k = min(k, max(3000 // len(m), 1))
-            nd = (m * k).hex()
-            c = r.random()
-            if c < 0.3:
-                nd += "+%02x" % r.choice(ALPHA + b"z")
-            elif c < 0.45:
-                nd = "%02x+" % r.choice(ALPHA + b"z") + nd
-            elif c < 0.55 and len(m) > 1:
-                nd = m[1:].hex() + "+" + nd
+            k = near_count(r, m, pk, 3000)
+            nd = flawed_needle(r, m, k, lambda: r.choice(ALPHA + b"z"))
             c = r.random()
             if c < 0.6:
                 args = "0 %d" % L
