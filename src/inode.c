@@ -427,6 +427,44 @@ int mmfs_do_lookup(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	return mmfs_do_lookup_open(fs, parent, name, &fd, 0, e);
 }
 
+static void fill_entry(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       struct stat *st, struct fuse_entry_param *e)
+{
+	private_stat(fs, inode, st);
+	e->ino = mmfs_ino_of(fs, inode);
+	e->attr = *st;
+	e->attr_timeout = fs->timeout;
+	e->entry_timeout = fs->timeout;
+}
+
+/*
+ * A lookup with no descriptor left to open (err, after the prune): the
+ * name can still be answered where it needs none, when it does not exist
+ * or names an inode the table holds already (another name of a file held
+ * open, say).  Otherwise err stands.
+ */
+static int lookup_without_fd(struct mmfs_fs *fs, struct mmfs_inode *parent,
+			     const char *name, struct fuse_entry_param *e,
+			     int err)
+{
+	struct mmfs_inode *inode;
+	struct stat st;
+
+	if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? -errno : err;
+	pthread_mutex_lock(&fs->table_lock);
+	inode = table_find(fs, st.st_dev, st.st_ino);
+	if (inode) {
+		inode->nlookup++;
+		inode->used = true;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	if (!inode)
+		return err;
+	fill_entry(fs, inode, &st, e);
+	return 0;
+}
+
 /*
  * mmfs_do_lookup, with *fdp a descriptor of the file just opened by that
  * name (by create, with access access), or -1.  A new inode takes the
@@ -453,6 +491,8 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 				    O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		while (fd < 0 && errno == EMFILE &&
 		       mmfs_prune_wait(fs, &tries));
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+			return lookup_without_fd(fs, parent, name, e, -errno);
 		if (fd < 0)
 			return -errno;
 		if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) <
@@ -498,11 +538,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	else if (fd < 0) /* a new inode took it */
 		mmfs_prune(fs, inode->fd);
 
-	private_stat(fs, inode, &st);
-	e->ino = mmfs_ino_of(fs, inode);
-	e->attr = st;
-	e->attr_timeout = fs->timeout;
-	e->entry_timeout = fs->timeout;
+	fill_entry(fs, inode, &st, e);
 	return 0;
 }
 

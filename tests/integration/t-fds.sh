@@ -262,6 +262,15 @@ wait_until 30 test -e "$T/held" ||
 	fail "second burst past the limit: $(cat "$T/burst.out")"
 n=$(daemon_fds)
 [ "$n" -ge 400 ] || fail "the daemon's descriptors not all in use: $n"
+# With every descriptor in use, a lookup that needs none is still
+# answered: a name that does not exist, and another name (a hard link made
+# in BACKING) of a file the daemon holds.  Both gave ENFILE.
+assert_fails_with "No such file or directory" stat "$M/h-none"
+ln "$B/h0" "$B/h0-link"
+assert_eq "$(stat -c %i "$B/h0")" "$(stat -c %i "$M/h0-link")" \
+	"a new name of a held file, with every descriptor in use"
+assert_content "$M/h0-link" "still" "read through that name"
+rm "$B/h0-link"
 : >"$T/release"
 wait "$burst" || fail "second burst past the limit: $(cat "$T/burst.out")"
 ok "second burst: ENFILE after $(cat "$T/burst.out") files, $n descriptors"
