@@ -58,21 +58,42 @@ static unsigned char gen_byte(uint64_t i, uint64_t seed)
 	return alpha[x % 8];
 }
 
+/* The errno names the oracle prints (Python's errno.errorcode). */
+static const struct {
+	int e;
+	const char *name;
+} errnames[] = {
+	{EPERM, "EPERM"},
+	{ENOENT, "ENOENT"},
+	{EIO, "EIO"},
+	{EBADF, "EBADF"},
+	{ENOMEM, "ENOMEM"},
+	{EACCES, "EACCES"},
+	{EFAULT, "EFAULT"},
+	{EBUSY, "EBUSY"},
+	{EEXIST, "EEXIST"},
+	{ENODEV, "ENODEV"},
+	{EINVAL, "EINVAL"},
+	{EFBIG, "EFBIG"},
+	{ENOSPC, "ENOSPC"},
+	{ERANGE, "ERANGE"},
+	{ENOSYS, "ENOSYS"},
+	{EOVERFLOW, "EOVERFLOW"},
+	{EOPNOTSUPP, "EOPNOTSUPP"},
+	{ENODATA, "ENODATA"},
+	{EAGAIN, "EAGAIN"},
+	{ETXTBSY, "ETXTBSY"},
+	{ENXIO, "ENXIO"},
+	{ENOTDIR, "ENOTDIR"},
+	{EISDIR, "EISDIR"},
+};
+
 static const char *errname(int e)
 {
-	switch (e) {
-#define E(x)                                                                   \
-	case x:                                                                \
-		return #x;
-		E(EPERM)
-		E(ENOENT) E(EIO) E(EBADF) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY)
-			E(EEXIST) E(ENODEV) E(EINVAL) E(EFBIG) E(ENOSPC)
-				E(ERANGE) E(ENOSYS) E(EOVERFLOW) E(EOPNOTSUPP)
-					E(ENODATA) E(EAGAIN) E(ETXTBSY) E(ENXIO)
-						E(ENOTDIR) E(EISDIR)
-#undef E
-							default : return "E?";
-	}
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].e == e)
+			return errnames[i].name;
+	return "E?";
 }
 
 static int err(int rc)
@@ -295,10 +316,9 @@ static void do_op(char **t, int nt)
 			strcpy(out, "OK");
 			/* Python's mapping: access READ/WRITE -> SHARED */
 			if (strcmp(t[1], "anon") == 0)
-				shared_anon = access == 1 || access == 2 ||
-					      (access == 0 &&
-					       (type == MAP_SHARED ||
-						type == MAP_SHARED_VALIDATE));
+				shared_anon =
+					access == 1 || access == 2 ||
+					(access == 0 && type == MAP_SHARED);
 		}
 	} else if (map == NULL && strcmp(op, "unpin") != 0) {
 		strcpy(out, "NOMAP");
