@@ -175,6 +175,36 @@ START_TEST(test_madvise_check_order)
 }
 END_TEST
 
+/* mmfs_madvise_check: the same checks in the same order, the length
+ * clamped, and no madvise(2): an advice the kernel refuses is not seen. */
+START_TEST(test_madvise_check_alone)
+{
+	size_t ps = unit_pagesize();
+	struct mmfs_map *map = open_ok(-1, (int64_t)(2 * ps), MAP_PRIVATE, 0);
+	int64_t len;
+
+	len = -1;
+	ck_assert_err(mmfs_madvise_check(map, -1, &len), -EINVAL,
+		      "madvise start out of bounds");
+	len = -1;
+	ck_assert_err(mmfs_madvise_check(map, 1, &len), -EINVAL,
+		      "madvise length invalid");
+	len = INT64_MAX;
+	ck_assert_err(mmfs_madvise_check(map, 1, &len), -EOVERFLOW,
+		      "madvise length too large");
+	len = INT64_MAX - (int64_t)ps;
+	ck_assert_ok(mmfs_madvise_check(map, (int64_t)ps, &len));
+	ck_assert_int_eq(len, (int64_t)ps);
+	len = 10; /* an unaligned start passes: only the kernel minds */
+	ck_assert_ok(mmfs_madvise_check(map, 1, &len));
+	ck_assert_int_eq(len, 10);
+	ck_assert_ok(mmfs_close(map));
+	ck_assert_err(mmfs_madvise_check(map, 0, &len), -EBADF,
+		      "mmap closed or invalid");
+	mmfs_free(map);
+}
+END_TEST
+
 /* The kernel's semantics show through; no access check (READ works). */
 START_TEST(test_madvise_effects)
 {
@@ -224,6 +254,7 @@ static Suite *sync_suite(void)
 	tc = tcase_create("madvise");
 	tcase_add_test(tc, test_row40_madvise);
 	tcase_add_test(tc, test_madvise_check_order);
+	tcase_add_test(tc, test_madvise_check_alone);
 	tcase_add_test(tc, test_madvise_effects);
 	suite_add_tcase(s, tc);
 	return s;
