@@ -32,6 +32,18 @@ install_missing() {
 		--no-install-recommends "${missing[@]}"
 }
 
+# CPython's test suite, for t-cpython-mmap (which runs its test_mmap on
+# the mount): Debian ships it apart, as libpython3.X-testsuite.
+add_testsuite() {
+	local v
+	v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
+		2>/dev/null) || return 0
+	/usr/bin/python3 -c 'import test.test_mmap' 2>/dev/null && return 0
+	apt-cache show "libpython$v-testsuite" >/dev/null 2>&1 &&
+		packages+=("libpython$v-testsuite")
+	return 0
+}
+
 build_tree() {
 	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 		say "bootstrapping (autogen.sh)"
@@ -123,7 +135,7 @@ check() {
 
 case "${1:-}" in
 demo) install_missing; build_tree; demo ;;
-check) install_missing; build_tree; check ;;
+check) install_missing; add_testsuite; install_missing; build_tree; check ;;
 *)
 	echo "usage: $0 demo|check" >&2
 	exit 2

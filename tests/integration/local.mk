@@ -11,6 +11,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t-fstab.sh \
 	tests/integration/t-ctl.sh \
 	tests/integration/t-ioctl-diff.sh \
+	tests/integration/t-cpython-mmap.sh \
 	tests/integration/t-posix.sh \
 	tests/integration/t-inval.sh \
 	tests/integration/t-fds.sh \
