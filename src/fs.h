@@ -202,7 +202,7 @@ bool mmfs_splice_send(int devfd, const struct iovec *iov, int count,
  * so that another thread reads the next requests meanwhile. */
 #define MMFS_SPIN_US 100
 #define MMFS_INLINE_MAX (64 * 1024) /* larger writes yield */
-#define MMFS_SPIN_MAX 10000
+#define MMFS_SPIN_MAX 10000u
 int mmfs_loop_run(struct fuse_session *se, unsigned int max_threads,
 		  unsigned int max_idle, unsigned int spin_us);
 ssize_t mmfs_loop_read(int fd, void *buf, size_t len);
