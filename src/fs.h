@@ -106,10 +106,11 @@ bool mmfs_statx_taken(unsigned int *sync);
  * or changes the fields below it, holds lock exclusive.
  */
 struct mmfs_inode {
-	/* Immutable after creation.  fd's number never changes, and always
-	 * names the backing object; while a regular file is open, the number
-	 * holds an open description of it instead of an O_PATH one, which
-	 * the handles and the map share (see fd_access). */
+	/* Immutable after creation.  fd's number never changes, and names
+	 * the backing object (an empty stand-in once gone); while a regular
+	 * file is open, the number holds an open description of it instead
+	 * of an O_PATH one, which the handles and the map share (see
+	 * fd_access). */
 	int fd;
 	dev_t dev; /* table key, with ino */
 	ino_t ino;
@@ -123,6 +124,7 @@ struct mmfs_inode {
 	 * the kernel may still hold some it will never release. */
 	struct mmfs_handle *handles;
 	bool hashed;	    /* in the table (false once being destroyed) */
+	bool gone;	    /* let its backing file go: lookups pass it by */
 	bool keep;	    /* copy mount: private data, keep until unmount */
 	bool used;	    /* looked up or opened since the prune clock's
 			     * hand last passed (prune.c) */
@@ -293,7 +295,10 @@ int mmfs_reopen(struct mmfs_inode *inode, int flags);
 int mmfs_fd_access(int flags);
 bool mmfs_fd_serves(const struct mmfs_inode *inode, int access);
 int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access);
-void mmfs_fd_detach(struct mmfs_inode *inode);
+void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode);
+struct mmfs_inode *mmfs_name_going(struct mmfs_fs *fs, struct mmfs_inode *dir,
+				   const char *name);
+void mmfs_name_gone(struct mmfs_fs *fs, struct mmfs_inode *inode);
 void mmfs_kill_suidgid(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd);
 const char *mmfs_procpath(int fd, char *buf, size_t len);
 

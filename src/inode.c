@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -105,14 +107,37 @@ int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access)
  * O_PATH description back, so that a closed file is not held open for
  * writing (execve(2) of it would fail with ETXTBSY).  If no descriptor is
  * free for that, the open one stays until the next open or the forget.
+ *
+ * A regular file with no name left (unlinked, or renamed over) would
+ * then be kept alive by the daemon alone until the kernel's FORGET, which
+ * comes after the reply to the unlink or the release: a client that
+ * writes at once could find the space it freed still taken (a full disk
+ * gave ENOSPC one time in ten).  So where it holds blocks, its
+ * description is given up now for an empty memfd's, as the number must
+ * still name something (threads use it without the lock).  The inode is
+ * marked gone first: the backing file system may give its number to a
+ * new file as soon as it is let go, and a lookup of that file must not
+ * find this inode.  No request for it can come any more but through an
+ * O_PATH descriptor a client holds, which then sees an empty file.
  */
-void mmfs_fd_detach(struct mmfs_inode *inode)
+void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
+	struct stat st;
 	int fd;
 
-	if (inode->fd_access == 0)
+	if (S_ISREG(inode->type) && fstat(inode->fd, &st) == 0 &&
+	    st.st_nlink == 0 && st.st_blocks > 0) { /* not the memfd again */
+		fd = memfd_create("mmapfs-unlinked", MFD_CLOEXEC);
+		if (fd >= 0) {
+			pthread_mutex_lock(&fs->table_lock);
+			inode->gone = true;
+			pthread_mutex_unlock(&fs->table_lock);
+		}
+	} else if (inode->fd_access == 0) {
 		return;
-	fd = open_proc(inode->fd, O_PATH | O_CLOEXEC);
+	} else {
+		fd = open_proc(inode->fd, O_PATH | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return;
 	if (dup3(fd, inode->fd, O_CLOEXEC) >= 0)
@@ -161,13 +186,14 @@ static size_t bucket_of(dev_t dev, ino_t ino, size_t nbuckets)
 	return (size_t)h & (nbuckets - 1);
 }
 
-/* table_lock held. */
+/* table_lock held.  An inode that let its backing file go (gone, see
+ * mmfs_fd_detach) is passed by: its number may name a new file now. */
 static struct mmfs_inode *table_find(struct mmfs_fs *fs, dev_t dev, ino_t ino)
 {
 	struct mmfs_inode *p;
 
 	for (p = fs->buckets[bucket_of(dev, ino, fs->nbuckets)]; p; p = p->next)
-		if (p->ino == ino && p->dev == dev)
+		if (p->ino == ino && p->dev == dev && !p->gone)
 			return p;
 	return NULL;
 }
@@ -574,6 +600,43 @@ void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n)
 void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
 	maybe_free(fs, inode);
+}
+
+/*
+ * name in dir is about to lose a link (unlink, or a rename over it): the
+ * inode the table holds for it, with a reference taken for
+ * mmfs_name_gone, or NULL when there is none or nothing to free (not a
+ * regular file, or no block allocated).
+ */
+struct mmfs_inode *mmfs_name_going(struct mmfs_fs *fs, struct mmfs_inode *dir,
+				   const char *name)
+{
+	struct mmfs_inode *inode;
+	struct stat st;
+
+	if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_blocks == 0)
+		return NULL;
+	pthread_mutex_lock(&fs->table_lock);
+	inode = table_find(fs, st.st_dev, st.st_ino);
+	if (inode)
+		inode->nlookup++;
+	pthread_mutex_unlock(&fs->table_lock);
+	return inode;
+}
+
+/* The link is gone (or stayed, on failure): a file nobody has open gives
+ * up its backing file now if that was its last link (mmfs_fd_detach), and
+ * the reference goes. */
+void mmfs_name_gone(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	if (!inode)
+		return;
+	pthread_rwlock_wrlock(&inode->lock);
+	if (!inode->handles && !inode->map)
+		mmfs_fd_detach(fs, inode);
+	pthread_rwlock_unlock(&inode->lock);
+	mmfs_forget_one(fs, inode, 1);
 }
 
 /*

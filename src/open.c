@@ -146,7 +146,7 @@ static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (last && !inode->priv)
 		mmfs_map_drop(fs, inode);
 	if (last)
-		mmfs_fd_detach(inode);
+		mmfs_fd_detach(fs, inode);
 }
 
 static void handle_close(struct mmfs_fs *fs, struct mmfs_inode *inode,

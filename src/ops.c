@@ -417,10 +417,15 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
+	struct mmfs_inode *going;
+	int err;
 
 	if (refuse_change(req, fs))
 		return;
-	mmfs_reply_err(req, unlinkat(dir->fd, name, 0) < 0 ? errno : 0);
+	going = mmfs_name_going(fs, dir, name);
+	err = unlinkat(dir->fd, name, 0) < 0 ? errno : 0;
+	mmfs_name_gone(fs, going);
+	mmfs_reply_err(req, err);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -441,6 +446,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
 	struct mmfs_inode *ndir = mmfs_inode_of(fs, newparent);
+	struct mmfs_inode *going;
 	int err;
 
 	if (refuse_change(req, fs))
@@ -452,11 +458,17 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		mmfs_reply_err(req, EINVAL);
 		return;
 	}
+	/* a file renamed over loses a link, as by unlink */
+	going = flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)
+			? NULL
+			: mmfs_name_going(fs, ndir, newname);
 	if (flags)
 		err = renameat2(dir->fd, name, ndir->fd, newname, flags);
 	else
 		err = renameat(dir->fd, name, ndir->fd, newname);
-	mmfs_reply_err(req, err < 0 ? errno : 0);
+	err = err < 0 ? errno : 0;
+	mmfs_name_gone(fs, going);
+	mmfs_reply_err(req, err);
 }
 
 /*

@@ -103,5 +103,66 @@ assert_file_eq "$T/second" "$M/second" "a new file after freeing space"
 assert_file_eq "$T/second" "$B/second" "the new file in the backing fs"
 printf 'appended' >>"$M/first"
 assert_size "$M/first" 300008 "the first file grows again"
+rm "$M/second"
+
+# Space freed through the mount is free when the unlink (or the close of a
+# file unlinked while open, or a rename over the file) returns, as
+# natively: the daemon lets go of the file then, not at the kernel's
+# FORGET, which comes later.  Each round fills the file system, frees the
+# filler one of the three ways, and at once checks statvfs, writes as
+# much again, and looks for a descriptor of a deleted file in the daemon.
+res=$(py "$M" "$B" "$MMFS_PID" 2>&1 <<'EOF'
+import errno, os, sys
+mnt, back, pid = sys.argv[1:4]
+def held():
+    fds = "/proc/%s/fd" % pid
+    out = []
+    for n in os.listdir(fds):
+        try:
+            t = os.readlink(os.path.join(fds, n))
+        except OSError:
+            continue
+        if t.startswith(back + "/") and t.endswith("(deleted)"):
+            out.append(t)
+    return out
+for r in range(24):
+    way = ("unlink", "unlink open", "rename over")[r % 3]
+    p = mnt + "/filler"
+    if way == "rename over":  # made while there is room
+        with open(mnt + "/small", "wb") as f:
+            f.write(b"s")
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    n = 0
+    try:
+        while True:
+            n += os.write(fd, b"f" * 65536)
+    except OSError as e:
+        assert e.errno == errno.ENOSPC, e
+    assert n > 1 << 20, "only %d bytes fit" % n
+    if way == "unlink":
+        os.close(fd)
+        os.unlink(p)
+    elif way == "unlink open":
+        os.unlink(p)
+        os.close(fd)
+    else:
+        os.close(fd)
+        os.rename(mnt + "/small", p)
+    st = os.statvfs(mnt)
+    free = st.f_bavail * st.f_frsize
+    assert free >= n, "round %d (%s): %d bytes free after freeing %d" % (
+        r, way, free, n)
+    assert not held(), "round %d (%s): the daemon holds %s" % (r, way, held())
+    fd = os.open(mnt + "/again", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    assert os.write(fd, b"a" * n) == n
+    os.close(fd)
+    os.unlink(mnt + "/again")
+    if way == "rename over":
+        os.unlink(p)
+print("24 rounds")
+EOF
+) || fail "space freed through the mount: $res"
+ok "space freed by unlink, close or rename over is free at once ($res)"
+mmfs_alive "daemon alive after the rounds"
 
 mmfs_done
