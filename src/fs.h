@@ -136,7 +136,9 @@ struct mmfs_inode {
 	struct mmfs_map *map; /* NULL when unmapped (empty file, or closed) */
 	unsigned char *base;  /* address of the map's first byte */
 	size_t maplen;	      /* the map's length as last recorded */
-	bool map_ro; /* write mount, but only a read-only map could be made */
+	bool map_ro; /* write mount, but the map is read-only: no writable
+		      * descriptor could be had, or map_readers */
+	bool map_readers; /* read-only as only readers have the file open */
 	bool priv;   /* copy mount: data diverged from the backing file; the
 		      * map (NULL meaning empty) is the file's data */
 	bool priv_anon; /* the map is anonymous (memfd), not the backing file */

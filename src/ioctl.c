@@ -138,6 +138,10 @@ static void do_info(fuse_req_t req, struct mmfs_fs *fs,
 	if (fs->access == MMFS_ACCESS_COPY)
 		info.access = MMFS_ACCESS_COPY; /* the file is a copy even
 						 * once its bytes moved */
+	if (inode->map_readers) { /* the map a writer gets, as unmapped */
+		info.access = (uint32_t)fs->access;
+		info.prot = PROT_READ | PROT_WRITE;
+	}
 	info.anonymous = fs->anon || inode->priv_anon;
 	pthread_rwlock_unlock(&inode->lock);
 	if (err < 0) {

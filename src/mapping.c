@@ -104,6 +104,7 @@ void mmfs_map_drop(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	mmfs_free(inode->map);
 	inode->map = NULL;
 	inode->map_ro = false;
+	inode->map_readers = false;
 	inode->priv_anon = false;
 	atomic_fetch_sub_explicit(&fs->stats.live_mappings, 1,
 				  memory_order_relaxed);
@@ -180,17 +181,31 @@ static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	return 0;
 }
 
+/* Is one of inode's handles open for writing (lock held)? */
+static bool has_writer(const struct mmfs_inode *inode)
+{
+	const struct mmfs_handle *h;
+
+	for (h = inode->handles; h; h = h->next)
+		if ((h->flags & O_ACCMODE) != O_RDONLY)
+			return true;
+	return false;
+}
+
 /*
  * Map the backing file if it is a non-empty regular file and not mapped
- * yet (lock exclusive).  A write mount maps read-write; when the backing
- * file cannot be opened for writing (read-only backing fs, a running
- * executable, mode bits for a non-root daemon) it maps read-only and
- * writes go through pwrite(2) instead.
+ * yet (lock exclusive).  A write mount maps read-write once a handle
+ * writes, and read-only while only readers have the file open (its
+ * descriptor is then read-only too: see open_backing; the first writer's
+ * open maps it again).  When the backing file cannot be opened for
+ * writing (read-only backing fs, a running executable, mode bits for a
+ * non-root daemon) it maps read-only and writes go through pwrite(2)
+ * instead.
  */
 int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
-	int fd, access = fs->access, err;
-	bool ro = false, have;
+	int fd = -1, access = fs->access, err;
+	bool ro = false, readers = false, have;
 	struct stat st;
 
 	if (inode->map || inode->priv || !S_ISREG(inode->type))
@@ -205,22 +220,29 @@ int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 		if (mmfs_fd_serves(inode, MMFS_FD_READ | MMFS_FD_WRITE))
 			return map_fd(fs, inode, inode->fd, access, false,
 				      have ? &st : NULL);
-		fd = mmfs_reopen(inode, O_RDWR);
-		if (fd == -EACCES || fd == -EROFS || fd == -ETXTBSY ||
-		    fd == -EPERM) {
+		if (has_writer(inode))
+			fd = mmfs_reopen(inode, O_RDWR);
+		else
+			readers = true;
+		if (readers || fd == -EACCES || fd == -EROFS ||
+		    fd == -ETXTBSY || fd == -EPERM) {
 			access = MMFS_ACCESS_READ;
 			ro = true;
 		}
 	}
 	if (access != MMFS_ACCESS_WRITE) {
-		if (mmfs_fd_serves(inode, MMFS_FD_READ))
-			return map_fd(fs, inode, inode->fd, access, ro,
-				      have ? &st : NULL);
+		if (mmfs_fd_serves(inode, MMFS_FD_READ)) {
+			err = map_fd(fs, inode, inode->fd, access, ro,
+				     have ? &st : NULL);
+			inode->map_readers = readers && inode->map;
+			return err;
+		}
 		fd = mmfs_reopen(inode, O_RDONLY);
 	}
 	if (fd < 0)
 		return mmfs_map_errno(fd);
 	err = map_fd(fs, inode, fd, access, ro, NULL);
+	inode->map_readers = readers && inode->map;
 	close(fd);
 	return err;
 }

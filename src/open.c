@@ -38,13 +38,18 @@ static bool narrower_may_work(int err)
 }
 
 /*
- * Open the backing file for a handle.  On a write mount a regular file is
- * opened read-write whatever the client asked, when that is allowed: the
- * map needs a read-write descriptor, and one that can do everything can
- * serve every handle of the file.  Writes still reach the daemon only
- * through handles the kernel opened for writing, and what the handle may
- * do is decided by h->flags.  Returns the descriptor or -errno, and in
- * *access what it may do (MMFS_FD_*).
+ * Open the backing file for a handle.  On a write mount a regular file
+ * opened for writing is opened read-write, when that is allowed: the map
+ * needs a read-write descriptor, and one that can do everything can serve
+ * every handle of the file.  One opened only for reading is opened
+ * read-only, and mapped read-only while no handle writes (see
+ * mmfs_map_ensure): a read through the mount must not count as a write to
+ * the backing file, which overlayfs would copy up, inotify report as
+ * IN_CLOSE_WRITE, and a read-only remount of its file system or an
+ * execve(2) of it (ETXTBSY) refuse.  Writes reach the daemon only through
+ * handles the kernel opened for writing, and what a handle may do is
+ * decided by h->flags.  Returns the descriptor or -errno, and in *access
+ * what it may do (MMFS_FD_*).
  */
 static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags,
 			int *access)
@@ -52,7 +57,7 @@ static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags,
 	int fd;
 
 	if (fs->access == MMFS_ACCESS_WRITE && S_ISREG(inode->type) &&
-	    (flags & O_ACCMODE) != O_RDWR) {
+	    (flags & O_ACCMODE) == O_WRONLY) {
 		fd = mmfs_reopen(inode, (flags & ~O_ACCMODE) | O_RDWR);
 		*access = MMFS_FD_READ | MMFS_FD_WRITE;
 		if (fd >= 0 || !narrower_may_work(fd))
@@ -189,6 +194,10 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 
 	err = handle_attach(fs, inode, h, fd, access);
 	fd = mmfs_handle_fd(inode, h);
+	/* the first writer of a file mapped for its readers alone: map it
+	 * again, read-write (below) */
+	if (!err && inode->map && inode->map_readers && is_writable(h->flags))
+		mmfs_map_drop(fs, inode);
 	if (!err && trunc && kill)
 		mmfs_kill_suidgid(fs, inode, fd);
 	if (!err && trunc)
@@ -274,15 +283,15 @@ static int create_existing(struct mmfs_fs *fs, struct mmfs_inode *dir,
 	return err;
 }
 
-/* create's open(2) of name in dir: read-write when allowed, as in
- * open_backing.  Returns the descriptor or -errno, and in *access what it
- * may do. */
+/* create's open(2) of name in dir: read-write for a writer when allowed,
+ * as in open_backing.  Returns the descriptor or -errno, and in *access
+ * what it may do. */
 static int create_open(struct mmfs_inode *dir, const char *name, int flags,
 		       mode_t mode, int *access)
 {
 	int fd, err;
 
-	if ((flags & O_ACCMODE) != O_RDWR) {
+	if ((flags & O_ACCMODE) == O_WRONLY) {
 		fd = openat(dir->fd, name, (flags & ~O_ACCMODE) | O_RDWR, mode);
 		*access = MMFS_FD_READ | MMFS_FD_WRITE;
 		if (fd >= 0)

@@ -90,6 +90,23 @@ more" "overlay: copied-up file"
 		"overlay: upper directory marked opaque"
 	assert_content "$B/up/l2" "low2
 more" "overlay: copied-up file in the backing directory"
+	# An overlay as BACKING: reading a lower file through the mount,
+	# mapping and searching it, copies nothing up (the daemon opens it
+	# read-only); writing it does.
+	mkdir "$T/ou" "$T/ow" "$T/ob" "$T/om"
+	mount -t overlay overlay \
+		-o "lowerdir=$T/lower,upperdir=$T/ou,workdir=$T/ow" "$T/ob"
+	MMFS_MOUNTS+=("$T/ob")
+	mmfs_mount_at "$T/ob" "$T/om"
+	assert_content "$T/om/l2" "low2" "overlay as BACKING: a lower file read"
+	assert_eq 1 "$("$MMAPFSCTL" find "$T/om/l2" ow2)" \
+		"overlay as BACKING: a lower file searched in its map"
+	assert_eq "" "$(ls -A "$T/ou")" "overlay as BACKING: nothing copied up"
+	echo more >>"$T/om/l2"
+	assert_content "$T/ou/l2" "low2
+more" "overlay as BACKING: a written file copied up"
+	mmfs_umount "$T/om"
+	assert_ok umount "$T/ob"
 else
 	echo "# overlayfs unavailable natively, checks skipped: $(cat "$T/ovl.err")"
 fi

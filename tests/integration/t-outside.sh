@@ -334,6 +334,81 @@ print("RssFile +%d KiB" % (grown >> 10))
 EOF
 ) || fail "small requests: $res"
 ok "4 KiB reads and writes of 8 MiB: every byte, daemon maps none ($res)"
+
+# ---------------------------------------------------------------- readers
+# A file open only for reading through the mount is open only for reading
+# in the daemon too, and mapped read-only, so that a read counts as no
+# write to the backing file, as natively (overlayfs would copy it up,
+# inotify report IN_CLOSE_WRITE, a read-only remount be refused: t-apps
+# and below).  The first writer maps it read-write; readers, their own
+# mapping included, see its bytes at once.
+printf 'hello world\n' >"$B/rd"
+res=$(py "$M/rd" "$B/rd" "$MMFS_PID" "$MMAPFSCTL" 2>&1 <<'EOF'
+import mmap, os, subprocess, sys, time
+path, back, pid, ctl = sys.argv[1:5]
+def modes():
+    # the access modes of the daemon's open descriptors of the file
+    out = set()
+    d = "/proc/%s/fd" % pid
+    for n in os.listdir(d):
+        try:
+            if os.readlink(os.path.join(d, n)) != back:
+                continue
+            for line in open("/proc/%s/fdinfo/%s" % (pid, n)):
+                if line.startswith("flags:"):
+                    fl = int(line.split()[1], 8)
+                    if not fl & 0o10000000:  # O_PATH: names it only
+                        out.add(fl & os.O_ACCMODE)
+        except OSError:
+            pass
+    return sorted(out)
+r = os.open(path, os.O_RDONLY)
+m = mmap.mmap(r, 0, prot=mmap.PROT_READ)
+assert os.pread(r, 5, 0) == b"hello" and m[6:11] == b"world"
+assert modes() == [os.O_RDONLY], "a reader alone: %s" % modes()
+info = subprocess.run([ctl, "info", path], capture_output=True, text=True)
+assert "access: write\n" in info.stdout, info.stdout + info.stderr
+w = os.open(path, os.O_WRONLY)
+assert modes() == [os.O_RDWR], "with a writer: %s" % modes()
+assert os.pwrite(w, b"HELLO", 0) == 5
+assert os.pwrite(w, b"!", 12) == 1  # grows the file
+assert os.pread(r, 20, 0) == b"HELLO world\n!", os.pread(r, 20, 0)
+assert m[:5] == b"HELLO"
+os.close(w)
+assert os.pread(r, 20, 0) == b"HELLO world\n!"
+m.close()
+os.close(r)
+for i in range(500):  # the release comes after the close returns
+    if not modes():
+        break
+    time.sleep(0.01)
+assert modes() == [], "after the last close: %s" % modes()
+assert open(back, "rb").read() == b"HELLO world\n!"
+print("read-only, then read-write")
+EOF
+) || fail "readers: $res"
+ok "a reader's open is read-only in the daemon until a writer's ($res)"
 mmfs_umount
+
+# A read-only remount of the backing file system, natively allowed while
+# files are open for reading, is allowed while clients read through the
+# mount; reads go on, writes get EROFS.
+mkdir "$T/rob" "$T/rom"
+if mount -t tmpfs -o size=4M mmfs-rob "$T/rob" 2>"$T/rob.err"; then
+	MMFS_CLEANUP_HOOKS+=("umount '$T/rob' || umount -l '$T/rob'")
+	printf 'kept\n' >"$T/rob/f"
+	mmfs_mount_at "$T/rob" "$T/rom"
+	exec 3<"$T/rom/f"
+	assert_eq "kept" "$(cat <&3)" "a client reads the file and holds it open"
+	assert_ok mount -o remount,ro "$T/rob"
+	assert_content "$T/rom/f" "kept" "read after the read-only remount"
+	assert_fails_with "Read-only file system" \
+		sh -c "printf x >>'$T/rom/f'"
+	exec 3<&-
+	assert_ok mount -o remount,rw "$T/rob"
+	mmfs_umount "$T/rom"
+else
+	echo "# tmpfs unavailable, remount checks skipped: $(cat "$T/rob.err")"
+fi
 
 mmfs_done
