@@ -388,6 +388,17 @@ print("read-only, then read-write")
 EOF
 ) || fail "readers: $res"
 ok "a reader's open is read-only in the daemon until a writer's ($res)"
+# A program run from the mount is a reader too: the backing file stays
+# executable natively meanwhile (a writer would make that ETXTBSY).
+cp "$(command -v sleep)" "$B/sl"
+"$M/sl" 3 &
+runner=$!
+wait_until 10 grep -q "$M/sl" "/proc/$runner/cmdline"
+out=$("$B/sl" 0 2>&1) ||
+	fail "the backing copy of a program run from the mount: $out"
+ok "a program runs from the mount and its backing file natively at once"
+kill "$runner"
+wait "$runner" 2>/dev/null || true
 mmfs_umount
 
 # A read-only remount of the backing file system, natively allowed while
