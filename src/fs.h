@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -164,6 +165,12 @@ struct mmfs_handle {
 static inline int mmfs_reply_err(fuse_req_t req, int err)
 {
 	return fuse_reply_err(req, err == EMFILE ? ENFILE : err);
+}
+
+/* Do open(2) flags open for writing? */
+static inline bool mmfs_is_writable(int flags)
+{
+	return (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
 }
 
 /* The handle a request's fuse_file_info carries. */

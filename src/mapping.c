@@ -187,7 +187,7 @@ static bool has_writer(const struct mmfs_inode *inode)
 	const struct mmfs_handle *h;
 
 	for (h = inode->handles; h; h = h->next)
-		if ((h->flags & O_ACCMODE) != O_RDONLY)
+		if (mmfs_is_writable(h->flags))
 			return true;
 	return false;
 }
@@ -230,20 +230,18 @@ int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 			ro = true;
 		}
 	}
-	if (access != MMFS_ACCESS_WRITE) {
-		if (mmfs_fd_serves(inode, MMFS_FD_READ)) {
-			err = map_fd(fs, inode, inode->fd, access, ro,
-				     have ? &st : NULL);
-			inode->map_readers = readers && inode->map;
-			return err;
-		}
-		fd = mmfs_reopen(inode, O_RDONLY);
+	if (access != MMFS_ACCESS_WRITE && mmfs_fd_serves(inode, MMFS_FD_READ)) {
+		err = map_fd(fs, inode, inode->fd, access, ro,
+			     have ? &st : NULL);
+	} else {
+		if (access != MMFS_ACCESS_WRITE)
+			fd = mmfs_reopen(inode, O_RDONLY);
+		if (fd < 0)
+			return mmfs_map_errno(fd);
+		err = map_fd(fs, inode, fd, access, ro, NULL);
+		close(fd);
 	}
-	if (fd < 0)
-		return mmfs_map_errno(fd);
-	err = map_fd(fs, inode, fd, access, ro, NULL);
 	inode->map_readers = readers && inode->map;
-	close(fd);
 	return err;
 }
 

@@ -12,11 +12,6 @@
 
 #include "fs.h"
 
-static bool is_writable(int flags)
-{
-	return (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
-}
-
 /* Flags for our own descriptor of the backing file.  O_APPEND is dropped
  * because pwrite(2) on an O_APPEND descriptor ignores the offset (the
  * kernel already placed the write), O_TRUNC because truncation goes
@@ -196,12 +191,12 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	fd = mmfs_handle_fd(inode, h);
 	/* the first writer of a file mapped for its readers alone: map it
 	 * again, read-write (below) */
-	if (!err && inode->map && inode->map_readers && is_writable(h->flags))
+	if (!err && inode->map && inode->map_readers && mmfs_is_writable(h->flags))
 		mmfs_map_drop(fs, inode);
 	if (!err && trunc && kill)
 		mmfs_kill_suidgid(fs, inode, fd);
 	if (!err && trunc)
-		err = mmfs_set_size(fs, inode, is_writable(h->flags) ? fd : -1,
+		err = mmfs_set_size(fs, inode, mmfs_is_writable(h->flags) ? fd : -1,
 				    0);
 	/* one look at the file, after the truncation, for both the map
 	 * and the cache (neither step below changes size or mtime) */
@@ -246,7 +241,7 @@ void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	if (fs->access == MMFS_ACCESS_READ &&
-	    (is_writable(fi->flags) || (fi->flags & O_TRUNC))) {
+	    (mmfs_is_writable(fi->flags) || (fi->flags & O_TRUNC))) {
 		mmfs_reply_err(req, EROFS);
 		return;
 	}
@@ -343,7 +338,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		inode = mmfs_inode_of(fs, e.ino);
 		if (!S_ISREG(inode->type) ||
 		    (fs->access == MMFS_ACCESS_READ &&
-		     (is_writable(fi->flags) || (fi->flags & O_TRUNC)))) {
+		     (mmfs_is_writable(fi->flags) || (fi->flags & O_TRUNC)))) {
 			mmfs_forget_one(fs, inode, 1);
 			mmfs_reply_err(req,
 				       S_ISDIR(inode->type) ? EISDIR : EROFS);
