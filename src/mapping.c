@@ -230,7 +230,8 @@ int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 			ro = true;
 		}
 	}
-	if (access != MMFS_ACCESS_WRITE && mmfs_fd_serves(inode, MMFS_FD_READ)) {
+	if (access != MMFS_ACCESS_WRITE &&
+	    mmfs_fd_serves(inode, MMFS_FD_READ)) {
 		err = map_fd(fs, inode, inode->fd, access, ro,
 			     have ? &st : NULL);
 	} else {

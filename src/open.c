@@ -191,13 +191,14 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	fd = mmfs_handle_fd(inode, h);
 	/* the first writer of a file mapped for its readers alone: map it
 	 * again, read-write (below) */
-	if (!err && inode->map && inode->map_readers && mmfs_is_writable(h->flags))
+	if (!err && inode->map && inode->map_readers &&
+	    mmfs_is_writable(h->flags))
 		mmfs_map_drop(fs, inode);
 	if (!err && trunc && kill)
 		mmfs_kill_suidgid(fs, inode, fd);
 	if (!err && trunc)
-		err = mmfs_set_size(fs, inode, mmfs_is_writable(h->flags) ? fd : -1,
-				    0);
+		err = mmfs_set_size(fs, inode,
+				    mmfs_is_writable(h->flags) ? fd : -1, 0);
 	/* one look at the file, after the truncation, for both the map
 	 * and the cache (neither step below changes size or mtime) */
 	if (!err && known && !trunc) {
