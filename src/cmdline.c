@@ -22,6 +22,7 @@ struct config {
 	char *spin;
 	int anon;
 	int writeback;
+	int nonempty;
 	int help;
 	int version;
 	int has_fsname;
@@ -46,6 +47,7 @@ static const struct fuse_opt mmfs_opt_table[] = {
 	CFG_OPT("cache=%s", cache, 0),
 	CFG_OPT("anon", anon, 1),
 	CFG_OPT("writeback", writeback, 1),
+	CFG_OPT("nonempty", nonempty, 1),
 	CFG_OPT("spin=%s", spin, 0),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -185,6 +187,10 @@ void mmfs_usage(const char *prog)
 	      "    -o default_permissions let the kernel check permissions "
 	      "(modes and\n"
 	      "                           POSIX ACLs)\n"
+	      "    -o nonempty            mount over a directory that is not "
+	      "empty, BACKING\n"
+	      "                           itself too (its entries are hidden "
+	      "until unmount)\n"
 	      "    -o ro, -o rw           read-only (access=read implies it) "
 	      "or read-write\n"
 	      "    -o nosuid, suid, nodev, dev, noexec, exec, sync, async, "
@@ -337,6 +343,7 @@ int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
 	}
 	cl->anon = cfg.anon;
 	cl->writeback = cfg.writeback;
+	cl->nonempty = cfg.nonempty;
 	cl->has_fsname = cfg.has_fsname;
 	cl->has_subtype = cfg.has_subtype;
 	cl->default_permissions = cfg.default_permissions;

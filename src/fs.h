@@ -390,6 +390,7 @@ struct mmfs_cmdline {
 	int cache;	  /* enum mmfs_cache_mode */
 	bool anon;	  /* -o anon */
 	bool writeback;	  /* -o writeback */
+	bool nonempty;	  /* -o nonempty: the mount point may hold entries */
 	bool default_permissions; /* -o default_permissions */
 	bool allow_other; /* -o allow_other, which implies the above */
 	bool help;	  /* -h: print the usage, nothing else is set */

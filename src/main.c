@@ -222,9 +222,13 @@ static bool dir_is_empty(const char *path)
 	return empty;
 }
 
-/* The mount point must be an empty directory that is not inside the
- * backing tree (the daemon would walk into its own mount). */
-static char *check_mountpoint(const char *arg, const char *backing)
+/* The mount point must be a directory that is not inside the backing tree
+ * (the daemon would walk into its own mount), and empty unless -o nonempty
+ * says that hiding its entries is meant.  BACKING itself may be the mount
+ * point: the daemon's descriptor of it was opened before the mount and
+ * still reaches the entries underneath. */
+static char *check_mountpoint(const char *arg, const char *backing,
+			      bool nonempty)
 {
 	struct stat st;
 	char *mnt;
@@ -239,8 +243,8 @@ static char *check_mountpoint(const char *arg, const char *backing)
 		die("mount point %s: %s", arg, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		die("mount point %s is not a directory", arg);
-	if (!dir_is_empty(mnt))
-		die("mount point %s is not empty", arg);
+	if (!nonempty && !dir_is_empty(mnt))
+		die("mount point %s is not empty (see -o nonempty)", arg);
 	if (backing) {
 		n = strlen(backing);
 		if (strcmp(backing, "/") == 0 ||
@@ -561,7 +565,7 @@ int main(int argc, char *argv[])
 	fs.max_read = cl.max_read;
 	if (!cl.anon)
 		backing = check_backing(cl.backing, &root_fd);
-	mnt = check_mountpoint(cl.mountpoint, backing);
+	mnt = check_mountpoint(cl.mountpoint, backing, cl.nonempty);
 	if (!mnt)
 		die("out of memory");
 

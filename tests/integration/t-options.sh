@@ -96,6 +96,28 @@ bad_usage "usage|Usage|argument|too many|$T" "$B" "$M" "$T/extra"
 assert_eq "occupied" "$(ls -A "$T/full")" "non-empty mountpoint untouched"
 assert_eq "data" "$(cat "$B/file")" "backing file untouched"
 
+# -o nonempty: a mount over entries hides them until the unmount, and
+# BACKING can be its own mount point, its files then served in place.
+mmfs_mount_at "$B" "$T/full" nonempty
+assert_content "$T/full/file" data "-o nonempty: BACKING served over entries"
+assert_eq "file" "$(ls -A "$T/full")" "-o nonempty: covered entries hidden"
+mmfs_umount "$T/full"
+assert_eq "occupied" "$(ls -A "$T/full")" "-o nonempty: entries back at unmount"
+S=$T/self
+mkdir -p "$S/dir"
+printf 'in place\n' >"$S/dir/f"
+mmfs_mount_at "$S" "$S" nonempty
+grep -q " $S fuse.mmapfs " /proc/mounts ||
+	fail "-o nonempty: $S is not an mmapfs mount over itself"
+printf 'more\n' >>"$S/dir/f"
+assert_eq 9 "$("$MMAPFSCTL" find "$S/dir/f" more)" \
+	"-o nonempty over BACKING: find through the mount's ioctl"
+mv "$S/dir/f" "$S/g"
+mmfs_umount "$S"
+assert_content "$S/g" "$(printf 'in place\nmore')" \
+	"-o nonempty over BACKING: appended and renamed in place"
+assert_eq "dir g" "$(cd "$S" && echo *)" "-o nonempty over BACKING: tree"
+
 # Every valid option value mounts, and the mount answers.
 for o in access=write access=read access=copy cache=auto cache=always \
 	cache=never "access=read,cache=never" default_permissions; do
