@@ -13,9 +13,10 @@
 #include "fs.h"
 
 /* Flags for our own descriptor of the backing file.  O_APPEND is dropped
- * because pwrite(2) on an O_APPEND descriptor ignores the offset (the
- * kernel already placed the write), O_TRUNC because truncation goes
- * through the mapping, O_NOFOLLOW because the /proc path is a link. */
+ * because the descriptor serves every handle of the file (an O_APPEND
+ * handle's writes append by themselves: write_append in file.c), O_TRUNC
+ * because truncation goes through the mapping, O_NOFOLLOW because the
+ * /proc path is a link. */
 static int backing_flags(struct mmfs_fs *fs, int flags)
 {
 	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_DIRECT |

@@ -51,8 +51,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * size and mtime of a file it has cached, so a change made to the
 	 * backing file behind the mount goes unseen, and ioctls act on what
 	 * has been written back.  What it needs from us holds anyway: reads
-	 * come from the map whatever a handle's access mode, and O_APPEND
-	 * never reaches the backing descriptor (writes carry offsets).
+	 * come from the map whatever a handle's access mode, and every write
+	 * goes where the kernel placed it, O_APPEND ones too (mmfs_op_write).
 	 */
 	if (fs->writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;

@@ -401,6 +401,49 @@ kill "$runner"
 wait "$runner" 2>/dev/null || true
 mmfs_umount
 
+# ---------------------------------------------------------------- appends
+# An O_APPEND write lands at the backing file's end, as natively, also while
+# another writer appends behind the mount or through a second mount of the
+# same BACKING: the kernel places it at the size it has cached, which is
+# stale then, and writing there would overwrite what the other appended.
+# The kernel's FUSE client splits a write at a page it does not have
+# cached, and another writer may append between the two parts (on
+# passthrough_ll too), so bytes are counted here, not whole records.
+cat >"$T/append.py" <<'EOF'
+import os, sys
+pids = []
+for path, ch in zip(sys.argv[1:3], b"ab"):
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        rec = bytes([ch]) * 100 + b"\n"
+        for _ in range(2000):
+            if os.write(fd, rec) != len(rec):
+                os._exit(1)
+        os._exit(0)
+    pids.append(pid)
+for pid in pids:
+    if os.waitpid(pid, 0)[1] != 0:
+        sys.exit("an appender failed")
+for path in sys.argv[1:]:
+    d = open(path, "rb").read()
+    print(len(d), d.count(b"a"), d.count(b"b"), d.count(b"\n"))
+EOF
+want=$(printf '404000 200000 200000 4000\n%.0s' 1 2 3)
+for o in cache=auto cache=never; do
+	mkdir -p "$T/m2"
+	mmfs_mount_at "$B" "$T/m2" "$o"
+	mmfs_mount "$o"
+	assert_eq "$want" "$("$PYTHON3" "$T/append.py" "$M/ap.$o" \
+		"$T/m2/ap.$o" "$B/ap.$o")" \
+		"$o: appends through two mounts of BACKING (mount, mount, BACKING)"
+	assert_eq "$want" "$("$PYTHON3" "$T/append.py" "$M/bp.$o" \
+		"$B/bp.$o" "$T/m2/bp.$o")" \
+		"$o: appends through the mount and to BACKING (mount, BACKING, mount)"
+	mmfs_umount "$T/m2"
+	mmfs_umount
+done
+
 # A read-only remount of the backing file system, natively allowed while
 # files are open for reading, is allowed while clients read through the
 # mount; reads go on, writes get EROFS.
