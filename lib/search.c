@@ -691,6 +691,9 @@ static void search_job_run(void *arg)
 
 /* Set at start (mmfs_search_threads), or by the tests. */
 static unsigned int par_threads = 1;
+/* The calling thread's stop test (mmfs_search_stop). */
+static __thread bool (*search_stop)(void *arg);
+static __thread void *search_stop_arg;
 static size_t par_min = (size_t)32 << 20; /* shorter ranges: one thread */
 static size_t par_chunk = (size_t)8 << 20;
 
@@ -705,6 +708,12 @@ void mmfs_search_threads(unsigned int threads)
 	__atomic_store_n(&par_threads, threads, __ATOMIC_RELAXED);
 }
 
+void mmfs_search_stop(bool (*stop)(void *arg), void *arg)
+{
+	search_stop = stop;
+	search_stop_arg = arg;
+}
+
 void mmfs_search_parallel_tune(size_t min_len, size_t chunk)
 {
 	__atomic_store_n(&par_min, min_len, __ATOMIC_RELAXED);
@@ -717,7 +726,9 @@ void mmfs_search_parallel_tune(size_t min_len, size_t chunk)
  * order.  Chunk i is searched for the matches that start in its own
  * bytes, so it reads nlen - 1 bytes into the next one.  The first chunk
  * with an outcome (a match, or a fault) decides, as in one front-to-back
- * pass: no thread takes a chunk past it.
+ * pass: no thread takes a chunk past it.  A chunk is searched whole once
+ * taken, so when stop ends the search, every chunk before the deciding
+ * one has been searched and its outcome stands.
  */
 struct par_search {
 	const unsigned char *hay;
@@ -730,6 +741,9 @@ struct par_search {
 	atomic_size_t best; /* lowest chunk with an outcome; nchunks: none */
 	pthread_mutex_t lock;
 	const unsigned char *found; /* chunk best's match, NULL if it faulted */
+	bool (*stop)(void *arg);    /* mmfs_search_stop's test, or NULL */
+	void *stop_arg;
+	atomic_bool stopped; /* stop said true: chunks were left */
 };
 
 /* Chunk i as a search job: [a, b) to search. */
@@ -757,6 +771,10 @@ static void *par_worker(void *arg)
 	int rc;
 
 	for (;;) {
+		if (ps->stop && ps->stop(ps->stop_arg)) {
+			atomic_store(&ps->stopped, true);
+			break;
+		}
 		i = atomic_fetch_add(&ps->next, 1);
 		if (i >= ps->nchunks || i > atomic_load(&ps->best))
 			break;
@@ -781,7 +799,8 @@ static void *par_worker(void *arg)
 }
 
 /* job's search, shared out between par_threads threads (the caller's
- * included).  Returns what mmfs_guarded_call(search_job_run) would. */
+ * included).  Returns what mmfs_guarded_call(search_job_run) would, or
+ * -EINTR when the caller's stop test ended it undecided. */
 static int par_search_run(struct search_job *job)
 {
 	struct par_search ps = {
@@ -791,6 +810,8 @@ static int par_search_run(struct search_job *job)
 		.nlen = job->nlen,
 		.reverse = job->reverse,
 		.chunk = __atomic_load_n(&par_chunk, __ATOMIC_RELAXED),
+		.stop = search_stop,
+		.stop_arg = search_stop_arg,
 	};
 	pthread_t tid[PAR_THREADS_MAX];
 	unsigned int n = __atomic_load_n(&par_threads, __ATOMIC_RELAXED), k,
@@ -799,6 +820,7 @@ static int par_search_run(struct search_job *job)
 	ps.nchunks = (ps.hlen + ps.chunk - 1) / ps.chunk;
 	atomic_init(&ps.next, 0);
 	atomic_init(&ps.best, ps.nchunks);
+	atomic_init(&ps.stopped, false);
 	pthread_mutex_init(&ps.lock, NULL);
 	for (k = 1; k < n && k < ps.nchunks; k++)
 		if (pthread_create(&tid[started], NULL, par_worker, &ps) == 0)
@@ -809,7 +831,9 @@ static int par_search_run(struct search_job *job)
 	pthread_mutex_destroy(&ps.lock);
 	if (atomic_load(&ps.best) == ps.nchunks) {
 		job->found = NULL;
-		return 0;
+		return atomic_load(&ps.stopped)
+			       ? mmfs_fail(EINTR, "find: stopped")
+			       : 0;
 	}
 	if (ps.found) {
 		job->found = ps.found;
@@ -854,7 +878,8 @@ static int find_common(struct mmfs_map *map, const void *needle, size_t nlen,
 	job.reverse = reverse;
 	job.found = NULL;
 	if (job.hlen >= __atomic_load_n(&par_min, __ATOMIC_RELAXED) &&
-	    __atomic_load_n(&par_threads, __ATOMIC_RELAXED) > 1)
+	    (__atomic_load_n(&par_threads, __ATOMIC_RELAXED) > 1 ||
+	     search_stop))
 		rc = par_search_run(&job);
 	else
 		rc = mmfs_guarded_call(search_job_run, &job);

@@ -153,6 +153,13 @@ static void do_info(fuse_req_t req, struct mmfs_fs *fs,
 	fuse_reply_ioctl(req, 0, &info, sizeof(info));
 }
 
+/* A client killed or interrupted while it waits for a find: the kernel
+ * sent FUSE_INTERRUPT, and the search stops at its next chunk. */
+static bool find_interrupted(void *req)
+{
+	return fuse_req_interrupted(req) != 0;
+}
+
 static void do_find(fuse_req_t req, struct mmfs_fs *fs,
 		    struct mmfs_inode *inode, const void *in_buf, bool rev)
 {
@@ -165,6 +172,7 @@ static void do_find(fuse_req_t req, struct mmfs_fs *fs,
 		mmfs_reply_err(req, EINVAL);
 		return;
 	}
+	mmfs_search_stop(find_interrupted, req);
 	pthread_rwlock_rdlock(&inode->lock);
 	if (!inode->map)
 		result = f.needle_len == 0 ? 0 : -1; /* empty, as Python's */
@@ -175,6 +183,7 @@ static void do_find(fuse_req_t req, struct mmfs_fs *fs,
 		err = mmfs_find(inode->map, f.needle, f.needle_len, f.start,
 				f.end, &result);
 	pthread_rwlock_unlock(&inode->lock);
+	mmfs_search_stop(NULL, NULL);
 	if (err == -EIO)
 		after_fault(fs, inode);
 	if (err < 0) {

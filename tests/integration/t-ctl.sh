@@ -484,6 +484,41 @@ mmfs_alive "daemon alive after the checks on the write mount"
 
 # move and flush fall back to a read-only open: the daemon then refuses
 # the move (EACCES) and, as Python does, accepts the flush.
+# ------------------------------------------------------------ interrupts
+# A find stops when its client is interrupted: the kernel sends
+# FUSE_INTERRUPT, the search takes no further 8 MiB chunk and the ioctl
+# fails with EINTR; a client killed with SIGKILL is reaped at once instead
+# of waiting in the kernel until the search has read the whole range.  A
+# search of this 64 GiB hole reads about a gigabyte a second here.
+truncate -s 64G "$M/hole"
+py "$M/hole" <<'EOF' || fail "find interrupted by a signal"
+import ctypes, errno, os, signal, struct, sys, time
+FIND = (3 << 30) | (4128 << 16) | (0xB7 << 8) | 2  # _IOWR(0xB7, 2, find)
+libc = ctypes.CDLL(None, use_errno=True)
+signal.signal(signal.SIGALRM, lambda *a: None)  # no SA_RESTART
+buf = ctypes.create_string_buffer(
+    struct.pack("=qqqII", 0, 2**63 - 1, 7, 3, 0) + b"XYZ".ljust(4096, b"\0"))
+fd = os.open(sys.argv[1], os.O_RDONLY)
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+t = time.monotonic()
+r = libc.ioctl(fd, FIND, buf)
+err, dt = ctypes.get_errno(), time.monotonic() - t
+if r != -1 or err != errno.EINTR:
+    sys.exit("ioctl: %d (%s) after %.1f s, expected EINTR"
+             % (r, errno.errorcode.get(err, err), dt))
+EOF
+ok "a find interrupted by a signal fails with EINTR"
+"$MMAPFSCTL" find "$M/hole" XYZ &
+pid=$!
+sleep 0.3
+kill -KILL "$pid"
+deadline 5 tail --pid="$pid" -f /dev/null ||
+	fail "a find killed with SIGKILL was still waiting 5 s later"
+wait "$pid" 2>/dev/null || true
+ok "a find killed with SIGKILL ends at once"
+mmfs_alive "the daemon serves on after the interrupted finds"
+rm "$M/hole"
+
 main_pid=$MMFS_PID main_mnt=$MMFS_CUR_MNT main_log=$MMFS_LOG
 mkdir "$T/ro"
 mmfs_mount_at "$B" "$T/ro" access=read

@@ -3,6 +3,7 @@
  * with guard pages on both sides, and with both vector filters. */
 #include "unit.h"
 
+#include <stdatomic.h>
 #include <sys/mman.h>
 
 #define ONE_TWO "one two ones"
@@ -870,6 +871,71 @@ START_TEST(test_parallel_fault)
 }
 END_TEST
 
+/* mmfs_search_stop: the test is asked before each chunk, from whichever
+ * thread takes it, and once it says true no chunk is taken: a search not
+ * yet decided fails with EINTR, a decided one keeps its result. */
+static atomic_int stop_calls;
+
+static bool stop_after(void *arg)
+{
+	return atomic_fetch_add(&stop_calls, 1) >= *(const int *)arg;
+}
+
+static int stopped_find(struct mmfs_map *map, bool rev, int after,
+			unsigned int threads, int64_t *r)
+{
+	int rc;
+
+	atomic_store(&stop_calls, 0);
+	parallel_on(threads, 4096);
+	mmfs_search_stop(stop_after, &after);
+	rc = rev ? mmfs_rfind(map, "bc", 2, 0, INT64_MAX, r)
+		 : mmfs_find(map, "bc", 2, 0, INT64_MAX, r);
+	mmfs_search_stop(NULL, NULL);
+	parallel_off();
+	return rc;
+}
+
+START_TEST(test_search_stop)
+{
+	const size_t chunk = 4096, n = 64 * chunk;
+	struct mmfs_map *map = map_of(NULL, n);
+	unsigned char *d = unit_data(map, NULL);
+	int64_t r = 1234;
+
+	memset(d, 'a', n);
+	memcpy(d + 10 * chunk + 5, "bc", 2);
+	/* one thread: three chunks, then stopped short of the match */
+	ck_assert_int_eq(stopped_find(map, false, 3, 1, &r), -EINTR);
+	ck_assert_str_eq(mmfs_errmsg(), "find: stopped");
+	ck_assert_int_eq(r, 1234);
+	ck_assert_int_eq(atomic_load(&stop_calls), 4);
+	/* stopped at once: even a match in the first chunk is not looked
+	 * for */
+	ck_assert_int_eq(stopped_find(map, false, 0, 1, &r), -EINTR);
+	ck_assert_int_eq(atomic_load(&stop_calls), 1);
+	/* the match's chunk was taken before the test said true: it stands,
+	 * and no chunk after it is asked for */
+	ck_assert_int_eq(stopped_find(map, false, 20, 1, &r), 0);
+	ck_assert_int_eq(r, (int64_t)(10 * chunk + 5));
+	ck_assert_int_eq(atomic_load(&stop_calls), 12);
+	/* several threads: at most five chunks are taken, all before the
+	 * match */
+	r = 1234;
+	ck_assert_int_eq(stopped_find(map, false, 5, 3, &r), -EINTR);
+	ck_assert_int_eq(r, 1234);
+	/* rfind counts chunks from the end */
+	memcpy(d + 62 * chunk + 7, "bc", 2);
+	ck_assert_int_eq(stopped_find(map, true, 3, 1, &r), 0);
+	ck_assert_int_eq(r, (int64_t)(62 * chunk + 7));
+	ck_assert_int_eq(stopped_find(map, true, 1, 1, &r), -EINTR);
+	/* no test: one pass, whole */
+	ck_assert_int_eq(find_s(map, "bc", 0, INT64_MAX),
+			 (int64_t)(10 * chunk + 5));
+	mmfs_free(map);
+}
+END_TEST
+
 static Suite *search_suite(void)
 {
 	Suite *s = suite_create("search");
@@ -897,6 +963,7 @@ static Suite *search_suite(void)
 	tcase_add_loop_test(par, test_parallel_differential, 0, 3);
 	tcase_add_test(par, test_parallel_race);
 	tcase_add_test(par, test_parallel_fault);
+	tcase_add_test(par, test_search_stop);
 	tcase_set_timeout(par, 120);
 	suite_add_tcase(s, par);
 
