@@ -142,13 +142,16 @@ int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep)
  * so it has its own).  An empty file stays unmapped.  known: fd's
  * attributes if the caller has just taken them, or NULL.
  */
+/* Attempts at mapping a file whose size changes under us (map_fd). */
+#define MAP_TRIES 4
+
 static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		  int access, bool ro, const struct stat *known)
 {
 	struct mmfs_map *map = NULL;
 	struct stat st;
 	bool noatime;
-	int err, fl;
+	int err, fl, tries, oflags;
 
 	if (known)
 		st = *known;
@@ -162,14 +165,27 @@ static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	fl = fcntl(fd, F_GETFL);
 	noatime = fl >= 0 && !(fl & O_NOATIME) &&
 		  fcntl(fd, F_SETFL, fl | O_NOATIME) == 0;
-	err = mmfs_open(&map, fd, 0, MAP_SHARED, PROT_READ | PROT_WRITE, access,
-			0,
-			fd == inode->fd && fs->access != MMFS_ACCESS_COPY
-				? MMFS_OPEN_BORROWFD
-				: 0);
+	oflags = fd == inode->fd && fs->access != MMFS_ACCESS_COPY
+			 ? MMFS_OPEN_BORROWFD
+			 : 0;
+	/* The engine takes the size again, and refuses an empty file with
+	 * EINVAL: a file emptied under us stays unmapped, and one emptied
+	 * and grown again meanwhile (truncated from outside) is tried again,
+	 * so that a client's open or write does not fail for it. */
+	for (tries = 0;; tries++) {
+		err = mmfs_open(&map, fd, 0, MAP_SHARED, PROT_READ | PROT_WRITE,
+				access, 0, oflags);
+		if (err != -EINVAL || fstat(fd, &st) < 0 ||
+		    tries == MAP_TRIES - 1)
+			break;
+		if (st.st_size == 0) {
+			err = 0;
+			break;
+		}
+	}
 	if (noatime)
 		(void)fcntl(fd, F_SETFL, fl);
-	if (err == -EINVAL && fstat(fd, &st) == 0 && st.st_size == 0)
+	if (!map && err == 0)
 		return 0; /* emptied under us */
 	if (err < 0) {
 		mmfs_log(FUSE_LOG_WARNING, "mapping inode %llu: %s\n",

@@ -401,6 +401,51 @@ kill "$runner"
 wait "$runner" 2>/dev/null || true
 mmfs_umount
 
+# --------------------------------------------------- truncation races
+# Opens and writes through the mount while the backing file is emptied and
+# grown again from outside, as fast as it can be: natively neither ever
+# fails, and through the mount neither may (the map step found the file
+# empty, then not, and failed the open with EINVAL or the write with
+# EFBIG).  Reads past the moving end may give EIO or short reads.
+cat >"$T/trunc-race.py" <<'EOF'
+import os, random, sys, time
+mnt, back, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+with open(mnt, "wb") as f:
+    f.write(b"x" * 4096)
+pid = os.fork()
+if pid == 0:
+    fd, rng = os.open(back, os.O_RDWR), random.Random(1)
+    end = time.monotonic() + 2 * secs
+    while time.monotonic() < end:
+        os.ftruncate(fd, 0)
+        os.ftruncate(fd, rng.choice([4096, 100, 1 << 20]))
+    os._exit(0)
+errs, n, rng = {}, 0, random.Random(2)
+buf = os.urandom(1 << 17)
+for kind in ("open", "write"):
+    end = time.monotonic() + secs
+    wfd = os.open(mnt, os.O_RDWR)
+    while time.monotonic() < end:
+        try:
+            if kind == "open":
+                os.close(os.open(mnt, os.O_RDONLY))
+            else:
+                os.pwrite(wfd, buf[:rng.choice([1, 4096, 70000])],
+                          rng.randrange(2 << 20))
+            n += 1
+        except OSError as e:
+            key = "%s %s" % (kind, os.strerror(e.errno))
+            errs[key] = errs.get(key, 0) + 1
+    os.close(wfd)
+os.waitpid(pid, 0)
+print("%s in %d calls" % (errs, n) if errs else "none")
+EOF
+mmfs_mount
+assert_eq "none" "$("$PYTHON3" "$T/trunc-race.py" "$M/race" "$B/race" 3)" \
+	"opens and writes while BACKING's file is emptied and grown again"
+mmfs_alive
+mmfs_umount
+
 # ---------------------------------------------------------------- appends
 # An O_APPEND write lands at the backing file's end, as natively, also while
 # another writer appends behind the mount or through a second mount of the
