@@ -165,10 +165,10 @@ int mmfs_rfind(struct mmfs_map *map, const void *needle, size_t nlen,
  * error of a fault, are those of one front-to-back pass. */
 void mmfs_search_threads(unsigned int threads);
 /* Nor this: the calling thread's find/rfind over 32 MiB or more, searched
- * in 8 MiB chunks then even with one thread, asks stop(arg) before each
- * chunk (from whichever thread takes it) and, once it says true, takes no
- * more and fails with -EINTR unless a chunk already decided.  Applies to
- * the calling thread until called again; NULL: never stop. */
+ * in 8 MiB chunks then even with one thread, asks stop(arg) before taking
+ * each chunk (from whichever thread takes it) and, once it says true,
+ * takes no more and fails with -EINTR unless a chunk already decided.
+ * Applies to the calling thread until called again; NULL: never stop. */
 void mmfs_search_stop(bool (*stop)(void *arg), void *arg);
 
 /* Search primitives behind find/rfind, for any buffer (also the bench). */

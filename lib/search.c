@@ -743,7 +743,7 @@ struct par_search {
 	const unsigned char *found; /* chunk best's match, NULL if it faulted */
 	bool (*stop)(void *arg);    /* mmfs_search_stop's test, or NULL */
 	void *stop_arg;
-	atomic_bool stopped; /* stop said true: chunks were left */
+	atomic_bool stopped; /* stop said true while chunks were left */
 };
 
 /* Chunk i as a search job: [a, b) to search. */
@@ -771,7 +771,8 @@ static void *par_worker(void *arg)
 	int rc;
 
 	for (;;) {
-		if (ps->stop && ps->stop(ps->stop_arg)) {
+		if (ps->stop && atomic_load(&ps->next) < ps->nchunks &&
+		    ps->stop(ps->stop_arg)) {
 			atomic_store(&ps->stopped, true);
 			break;
 		}

@@ -881,19 +881,26 @@ static bool stop_after(void *arg)
 	return atomic_fetch_add(&stop_calls, 1) >= *(const int *)arg;
 }
 
-static int stopped_find(struct mmfs_map *map, bool rev, int after,
-			unsigned int threads, int64_t *r)
+static int stopped_search(struct mmfs_map *map, const char *needle, bool rev,
+			  int after, unsigned int threads, int64_t *r)
 {
+	size_t m = strlen(needle);
 	int rc;
 
 	atomic_store(&stop_calls, 0);
 	parallel_on(threads, 4096);
 	mmfs_search_stop(stop_after, &after);
-	rc = rev ? mmfs_rfind(map, "bc", 2, 0, INT64_MAX, r)
-		 : mmfs_find(map, "bc", 2, 0, INT64_MAX, r);
+	rc = rev ? mmfs_rfind(map, needle, m, 0, INT64_MAX, r)
+		 : mmfs_find(map, needle, m, 0, INT64_MAX, r);
 	mmfs_search_stop(NULL, NULL);
 	parallel_off();
 	return rc;
+}
+
+static int stopped_find(struct mmfs_map *map, bool rev, int after,
+			unsigned int threads, int64_t *r)
+{
+	return stopped_search(map, "bc", rev, after, threads, r);
 }
 
 START_TEST(test_search_stop)
@@ -929,6 +936,11 @@ START_TEST(test_search_stop)
 	ck_assert_int_eq(stopped_find(map, true, 3, 1, &r), 0);
 	ck_assert_int_eq(r, (int64_t)(62 * chunk + 7));
 	ck_assert_int_eq(stopped_find(map, true, 1, 1, &r), -EINTR);
+	/* every chunk taken before the test would say true: no stop, and
+	 * the answer (absent) stands */
+	ck_assert_int_eq(stopped_search(map, "zz", false, 64, 1, &r), 0);
+	ck_assert_int_eq(r, -1);
+	ck_assert_int_eq(atomic_load(&stop_calls), 64);
 	/* no test: one pass, whole */
 	ck_assert_int_eq(find_s(map, "bc", 0, INT64_MAX),
 			 (int64_t)(10 * chunk + 5));
