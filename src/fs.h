@@ -295,6 +295,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 			struct fuse_entry_param *e);
 void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n);
 void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode);
+bool mmfs_stale(const struct mmfs_inode *inode, dev_t dev, ino_t ino);
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st);
 int mmfs_statx_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,

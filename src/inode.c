@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -117,8 +118,10 @@ int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access)
  * still name something (threads use it without the lock).  The inode is
  * marked gone first: the backing file system may give its number to a
  * new file as soon as it is let go, and a lookup of that file must not
- * find this inode.  No request for it can come any more but through an
- * O_PATH descriptor a client holds, which then sees an empty file.
+ * find this inode.  Requests for it can still come where the file was
+ * deleted behind the mount and the kernel has its name cached, or
+ * through an O_PATH descriptor a client holds: open and getattr answer
+ * them ESTALE (mmfs_stale).
  */
 void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
@@ -382,11 +385,30 @@ static void private_stat(struct mmfs_fs *fs, struct mmfs_inode *inode,
 
 /* Attributes of the backing object; in a copy mount, a regular file whose
  * data diverged reports its private size. */
+/*
+ * Has inode given its backing file up (mmfs_fd_detach: it had no name
+ * left and nobody had it open), so that its descriptor names an empty
+ * stand-in?  dev and ino: what the descriptor names.  The kernel may
+ * still know a name for it from its cache, when the file was deleted or
+ * renamed over behind the mount: such an inode answers ESTALE to
+ * getattr, setattr and open, and the kernel then looks the name up again
+ * (the VFS retries a path walk once on ESTALE), so that the client finds
+ * what BACKING has now, another file or none, as natively, rather than an
+ * empty file.  One deleted behind the mount but not given up yet still
+ * shows the old file, as a name cached for the attribute timeout may.
+ */
+bool mmfs_stale(const struct mmfs_inode *inode, dev_t dev, ino_t ino)
+{
+	return S_ISREG(inode->type) && (dev != inode->dev || ino != inode->ino);
+}
+
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st)
 {
 	if (fstatat(inode->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
+	if (mmfs_stale(inode, st->st_dev, st->st_ino))
+		return -ESTALE;
 	private_stat(fs, inode, st);
 	return 0;
 }
@@ -414,6 +436,9 @@ int mmfs_statx_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		  AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (int)sync,
 		  STATX_BASIC_STATS | STATX_BTIME, &x) < 0)
 		return -errno;
+	if (mmfs_stale(inode, makedev(x.stx_dev_major, x.stx_dev_minor),
+		       x.stx_ino))
+		return -ESTALE;
 	memset(sx, 0, sizeof(*sx));
 	sx->mask = x.stx_mask & (STATX_BASIC_STATS | STATX_BTIME);
 	sx->blksize = x.stx_blksize;

@@ -167,7 +167,7 @@ static void handle_close(struct mmfs_fs *fs, struct mmfs_inode *inode,
  * in line with a file changed outside the mount) and decide about the
  * kernel's page cache.  known: the file's attributes as create just took
  * them (no O_TRUNC), or NULL.  Consumes fd; on failure the handle is
- * undone.
+ * undone.  -ESTALE for a file given up (mmfs_stale).
  */
 static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct mmfs_handle *h, struct fuse_file_info *fi,
@@ -179,6 +179,15 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	int err;
 
 	pthread_rwlock_wrlock(&inode->lock);
+	/* A file that was there (create passes known for a new one): not
+	 * one given up since it was deleted or renamed over behind the
+	 * mount (mmfs_stale), looked at under the lock, which the last close
+	 * that gives it up takes too. */
+	if (!known && S_ISREG(inode->type) && fstat(inode->fd, &st) == 0 &&
+	    mmfs_stale(inode, st.st_dev, st.st_ino)) {
+		pthread_rwlock_unlock(&inode->lock);
+		return -ESTALE;
+	}
 	pthread_mutex_lock(&fs->table_lock);
 	inode->used = true;
 	h->next = inode->handles;
