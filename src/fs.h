@@ -255,6 +255,7 @@ struct mmfs_fs {
 	unsigned int max_read;	 /* -o max_read=N, 0 if not given */
 	double timeout;		 /* entry and attribute timeout, seconds */
 	struct fuse_session *se; /* for cache invalidation notices */
+	int standin; /* what a given-up inode's number names (inode.c) */
 	struct mmfs_inode root;
 
 	pthread_mutex_t table_lock;

@@ -113,9 +113,11 @@ int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access)
  * then be kept alive by the daemon alone until the kernel's FORGET, which
  * comes after the reply to the unlink or the release: a client that
  * writes at once could find the space it freed still taken (a full disk
- * gave ENOSPC one time in ten).  So where it holds blocks, its
- * description is given up now for an empty memfd's, as the number must
- * still name something (threads use it without the lock).  The inode is
+ * gave ENOSPC one time in ten), and the inode it takes held where the
+ * backing file system is out of inodes.  So its description is given up
+ * now for the stand-in's (fs->standin, an empty memfd), as the number
+ * must still name something (threads use it without the lock).  The
+ * inode is
  * marked gone first: the backing file system may give its number to a
  * new file as soon as it is let go, and a lookup of that file must not
  * find this inode.  Requests for it can still come where the file was
@@ -128,19 +130,19 @@ void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	struct stat st;
 	int fd;
 
-	if (S_ISREG(inode->type) && fstat(inode->fd, &st) == 0 &&
-	    st.st_nlink == 0 && st.st_blocks > 0) { /* not the memfd again */
-		fd = memfd_create("mmapfs-unlinked", MFD_CLOEXEC);
-		if (fd >= 0) {
-			pthread_mutex_lock(&fs->table_lock);
-			inode->gone = true;
-			pthread_mutex_unlock(&fs->table_lock);
-		}
-	} else if (inode->fd_access == 0) {
+	if (S_ISREG(inode->type) && fs->standin >= 0 &&
+	    fstat(inode->fd, &st) == 0 && st.st_nlink == 0 &&
+	    !mmfs_stale(inode, st.st_dev, st.st_ino)) {
+		pthread_mutex_lock(&fs->table_lock);
+		inode->gone = true;
+		pthread_mutex_unlock(&fs->table_lock);
+		if (dup3(fs->standin, inode->fd, O_CLOEXEC) >= 0)
+			inode->fd_access = 0;
 		return;
-	} else {
-		fd = open_proc(inode->fd, O_PATH | O_CLOEXEC);
 	}
+	if (inode->fd_access == 0)
+		return;
+	fd = open_proc(inode->fd, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	if (dup3(fd, inode->fd, O_CLOEXEC) >= 0)
@@ -272,6 +274,21 @@ static void inode_free(struct mmfs_fs *fs, struct mmfs_inode *inode)
 		free(inode);
 }
 
+/* What the number of an inode that gave up its backing file names: an
+ * O_PATH descriptor of an empty memfd, so that nothing can be written to
+ * it through that number.  -1 if there is none (inodes then keep their
+ * files until the kernel forgets them). */
+static int standin_open(void)
+{
+	int fd = memfd_create("mmapfs-gone", MFD_CLOEXEC), path;
+
+	if (fd < 0)
+		return -1;
+	path = open_proc(fd, O_PATH | O_CLOEXEC);
+	close(fd);
+	return path;
+}
+
 int mmfs_table_init(struct mmfs_fs *fs, int root_fd)
 {
 	struct stat st;
@@ -286,6 +303,7 @@ int mmfs_table_init(struct mmfs_fs *fs, int root_fd)
 	fs->count = 0;
 	pthread_mutex_init(&fs->table_lock, NULL);
 
+	fs->standin = standin_open();
 	memset(&fs->root, 0, sizeof(fs->root));
 	fs->root.fd = root_fd;
 	fs->root.dev = st.st_dev;
@@ -326,6 +344,9 @@ void mmfs_table_destroy(struct mmfs_fs *fs)
 	}
 	free(fs->buckets);
 	fs->buckets = NULL;
+	if (fs->standin >= 0)
+		close(fs->standin);
+	fs->standin = -1;
 	free(saved_groups);
 	saved_groups = NULL;
 	pthread_mutex_destroy(&fs->table_lock);
@@ -630,8 +651,8 @@ void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode)
 /*
  * name in dir is about to lose a link (unlink, or a rename over it): the
  * inode the table holds for it, with a reference taken for
- * mmfs_name_gone, or NULL when there is none or nothing to free (not a
- * regular file, or no block allocated).
+ * mmfs_name_gone, or NULL when there is none or it is not a regular
+ * file.
  */
 struct mmfs_inode *mmfs_name_going(struct mmfs_fs *fs, struct mmfs_inode *dir,
 				   const char *name)
@@ -640,7 +661,7 @@ struct mmfs_inode *mmfs_name_going(struct mmfs_fs *fs, struct mmfs_inode *dir,
 	struct stat st;
 
 	if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st.st_mode) || st.st_blocks == 0)
+	    !S_ISREG(st.st_mode))
 		return NULL;
 	pthread_mutex_lock(&fs->table_lock);
 	inode = table_find(fs, st.st_dev, st.st_ino);

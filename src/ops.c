@@ -199,12 +199,21 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			 FUSE_SET_ATTR_MTIME;
 	struct mmfs_handle *h = NULL;
 	struct timespec ts[2];
+	struct stat st;
 	char path[64];
 	int err = 0, fd = -1;
 
 	if (fs->access == MMFS_ACCESS_READ ||
 	    (fs->access == MMFS_ACCESS_COPY && (valid & meta))) {
 		mmfs_reply_err(req, EROFS);
+		return;
+	}
+	/* by a cached name of a file given up: nothing to change (the
+	 * stand-in must stay empty), and the kernel looks the name up again
+	 * (mmfs_stale) */
+	if (!fi && S_ISREG(inode->type) && fstat(inode->fd, &st) == 0 &&
+	    mmfs_stale(inode, st.st_dev, st.st_ino)) {
+		mmfs_reply_err(req, ESTALE);
 		return;
 	}
 	/*
