@@ -189,6 +189,20 @@ static int utimens_inode(struct mmfs_inode *inode, const struct timespec *ts)
 	return 0;
 }
 
+/* A change by a cached name of a file the daemon has given up: nothing to
+ * change (its stand-in is shared and stays empty), and ESTALE makes the
+ * kernel look the name up again (mmfs_stale).  True when so answered. */
+static bool given_up(fuse_req_t req, struct mmfs_inode *inode)
+{
+	struct stat st;
+
+	if (!S_ISREG(inode->type) || fstat(inode->fd, &st) < 0 ||
+	    !mmfs_stale(inode, st.st_dev, st.st_ino))
+		return false;
+	mmfs_reply_err(req, ESTALE);
+	return true;
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int valid, struct fuse_file_info *fi)
 {
@@ -199,7 +213,6 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			 FUSE_SET_ATTR_MTIME;
 	struct mmfs_handle *h = NULL;
 	struct timespec ts[2];
-	struct stat st;
 	char path[64];
 	int err = 0, fd = -1;
 
@@ -208,14 +221,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		mmfs_reply_err(req, EROFS);
 		return;
 	}
-	/* by a cached name of a file given up: nothing to change (the
-	 * stand-in must stay empty), and the kernel looks the name up again
-	 * (mmfs_stale) */
-	if (!fi && S_ISREG(inode->type) && fstat(inode->fd, &st) == 0 &&
-	    mmfs_stale(inode, st.st_dev, st.st_ino)) {
-		mmfs_reply_err(req, ESTALE);
+	if (!fi && given_up(req, inode))
 		return;
-	}
 	/*
 	 * chown(2) with owner and group both -1 reaches us with none of
 	 * these attributes (a ctime at most).  Natively it still moves
@@ -774,6 +781,8 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	if (refuse_change(req, fs))
 		return;
+	if (given_up(req, inode))
+		return;
 	if (S_ISLNK(inode->type)) {
 		mmfs_reply_err(req, EPERM);
 		return;
@@ -794,6 +803,8 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	char path[64];
 
 	if (refuse_change(req, fs))
+		return;
+	if (given_up(req, inode))
 		return;
 	if (S_ISLNK(inode->type)) {
 		mmfs_reply_err(req, EPERM);

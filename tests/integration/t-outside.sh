@@ -451,8 +451,9 @@ mmfs_umount
 # cached: an open through that name may still give the old file (whole,
 # as a cached name may for the attribute timeout), but once the daemon
 # has given that file up (its last close), the open, and stat, look the
-# name up again, as natively: ENOENT, or the new file.  Never an empty
-# stand-in (the daemon before gave 0 bytes and mode 0777 here).
+# name up again, as natively: ENOENT, or the new file; so do chmod, xattrs
+# and truncate by that name.  Never an empty stand-in (the daemon before
+# gave 0 bytes and mode 0777 here).
 cat >"$T/replaced.py" <<'EOF'
 import collections, os, sys, time
 mnt, back = sys.argv[1], sys.argv[2]
@@ -465,6 +466,14 @@ for _ in range(3):
     try:
         with open(mnt + "/g", "rb") as f:
             seen.append("%d bytes" % len(f.read()))
+    except OSError as e:
+        seen.append(os.strerror(e.errno))
+for change in (lambda p: os.chmod(p, 0o600),
+               lambda p: os.setxattr(p, "user.t", b"1"),
+               lambda p: os.truncate(p, 0)):
+    try:
+        change(mnt + "/g")
+        seen.append("changed")
     except OSError as e:
         seen.append(os.strerror(e.errno))
 print(" / ".join(seen[1:]))
@@ -498,7 +507,9 @@ print("reads whole" if not bad and stale * 100 <= got["whole"]
 EOF
 for o in cache=auto cache=never; do
 	mmfs_mount "$o"
-	assert_eq "$(printf 'No such file or directory / No such file or directory\nreads whole')" \
+	enoent="No such file or directory"
+	assert_eq "$(printf '%s / %s / %s / %s / %s\nreads whole' "$enoent" \
+		"$enoent" "$enoent" "$enoent" "$enoent")" \
 		"$("$PYTHON3" "$T/replaced.py" "$M" "$B")" \
 		"$o: a file deleted and replaced behind the mount"
 	mmfs_umount
