@@ -189,9 +189,10 @@ static int utimens_inode(struct mmfs_inode *inode, const struct timespec *ts)
 	return 0;
 }
 
-/* A change by a cached name of a file the daemon has given up: nothing to
- * change (its stand-in is shared and stays empty), and ESTALE makes the
- * kernel look the name up again (mmfs_stale).  True when so answered. */
+/* A request by a cached name of a file the daemon has given up: its
+ * stand-in is shared (nothing may change it, and its xattrs are not the
+ * file's), and ESTALE makes the kernel look the name up again
+ * (mmfs_stale).  True when so answered. */
 static bool given_up(fuse_req_t req, struct mmfs_inode *inode)
 {
 	struct stat st;
@@ -700,6 +701,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		mmfs_reply_err(req, ENODATA);
 		return;
 	}
+	if (given_up(req, inode))
+		return;
 	mmfs_procpath(inode->fd, path, sizeof(path));
 	if (size) {
 		buf = malloc(size);
@@ -738,6 +741,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 			fuse_reply_xattr(req, 0);
 		return;
 	}
+	if (given_up(req, inode))
+		return;
 	mmfs_procpath(inode->fd, path, sizeof(path));
 	if (size) {
 		buf = malloc(size);
