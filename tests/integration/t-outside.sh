@@ -477,6 +477,24 @@ for change in (lambda p: os.chmod(p, 0o600),
     except OSError as e:
         seen.append(os.strerror(e.errno))
 print(" / ".join(seen[1:]))
+# Files unlinked through the mount while only O_PATH descriptors hold
+# them are given up at once (mmapfs(1)): no xattr of one may show on
+# another through the stand-in they share.
+fds = {}
+for n in "ab":
+    with open(mnt + "/x" + n, "wb") as f:
+        f.write(n.encode())
+    os.setxattr(mnt + "/x" + n, "user.tag", n.encode())
+    fds[n] = os.open(mnt + "/x" + n, os.O_PATH)
+    os.unlink(mnt + "/x" + n)
+xs = []
+for call in (lambda: os.setxattr("/proc/self/fd/%d" % fds["a"], "user.n", b"1"),
+             lambda: os.listxattr("/proc/self/fd/%d" % fds["b"])):
+    try:
+        xs.append(repr(call()))
+    except OSError as e:
+        xs.append(os.strerror(e.errno))
+print("O_PATH:", " / ".join(xs))
 # Readers of a file that an outside loop keeps replacing by rename: every
 # read is one whole version; an open may fail with ESTALE where the file
 # it found was replaced twice during it (a few in 10,000 here).
@@ -508,8 +526,9 @@ EOF
 for o in cache=auto cache=never; do
 	mmfs_mount "$o"
 	enoent="No such file or directory"
-	assert_eq "$(printf '%s / %s / %s / %s / %s\nreads whole' "$enoent" \
-		"$enoent" "$enoent" "$enoent" "$enoent")" \
+	assert_eq "$(printf '%s / %s / %s / %s / %s\n%s\nreads whole' "$enoent" \
+		"$enoent" "$enoent" "$enoent" "$enoent" \
+		"O_PATH: Stale file handle / Stale file handle")" \
 		"$("$PYTHON3" "$T/replaced.py" "$M" "$B")" \
 		"$o: a file deleted and replaced behind the mount"
 	mmfs_umount
