@@ -117,13 +117,12 @@ int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access)
  * backing file system is out of inodes.  So its description is given up
  * now for the stand-in's (fs->standin, an empty memfd), as the number
  * must still name something (threads use it without the lock).  The
- * inode is
- * marked gone first: the backing file system may give its number to a
- * new file as soon as it is let go, and a lookup of that file must not
- * find this inode.  Requests for it can still come where the file was
- * deleted behind the mount and the kernel has its name cached, or
- * through an O_PATH descriptor a client holds: open and getattr answer
- * them ESTALE (mmfs_stale).
+ * inode is marked gone first: the backing file system may give its
+ * number to a new file as soon as it is let go, and a lookup of that file
+ * must not find this inode.  Requests for it can still come where the
+ * file was deleted behind the mount and the kernel has its name cached,
+ * or through an O_PATH descriptor a client holds: they are answered
+ * ESTALE (mmfs_stale).
  */
 void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
@@ -404,25 +403,26 @@ static void private_stat(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	}
 }
 
-/* Attributes of the backing object; in a copy mount, a regular file whose
- * data diverged reports its private size. */
 /*
  * Has inode given its backing file up (mmfs_fd_detach: it had no name
  * left and nobody had it open), so that its descriptor names an empty
  * stand-in?  dev and ino: what the descriptor names.  The kernel may
  * still know a name for it from its cache, when the file was deleted or
  * renamed over behind the mount: such an inode answers ESTALE to
- * getattr, setattr and open, and the kernel then looks the name up again
- * (the VFS retries a path walk once on ESTALE), so that the client finds
- * what BACKING has now, another file or none, as natively, rather than an
- * empty file.  One deleted behind the mount but not given up yet still
- * shows the old file, as a name cached for the attribute timeout may.
+ * getattr, setattr, open and the xattr calls, and the kernel then looks
+ * the name up again (the VFS retries a path walk once on ESTALE), so that
+ * the client finds what BACKING has now, another file or none, as
+ * natively, rather than an empty file.  One deleted behind the mount but
+ * not given up yet still shows the old file, as a name cached for the
+ * attribute timeout may.
  */
 bool mmfs_stale(const struct mmfs_inode *inode, dev_t dev, ino_t ino)
 {
 	return S_ISREG(inode->type) && (dev != inode->dev || ino != inode->ino);
 }
 
+/* Attributes of the backing object; in a copy mount, a regular file whose
+ * data diverged reports its private size. */
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st)
 {

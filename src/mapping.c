@@ -133,6 +133,9 @@ int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep)
 	return backing_size(inode, sizep);
 }
 
+/* Attempts at mapping a file whose size changes under us (map_fd). */
+#define MAP_TRIES 4
+
 /*
  * Map fd, a descriptor of the backing file open with the access the map
  * needs (lock exclusive, inode not mapped).  The caller still owns fd.
@@ -142,9 +145,6 @@ int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep)
  * so it has its own).  An empty file stays unmapped.  known: fd's
  * attributes if the caller has just taken them, or NULL.
  */
-/* Attempts at mapping a file whose size changes under us (map_fd). */
-#define MAP_TRIES 4
-
 static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		  int access, bool ro, const struct stat *known)
 {
