@@ -216,19 +216,24 @@ static bool has_writer(const struct mmfs_inode *inode)
  * open maps it again).  When the backing file cannot be opened for
  * writing (read-only backing fs, a running executable, mode bits for a
  * non-root daemon) it maps read-only and writes go through pwrite(2)
- * instead.
+ * instead.  known: the file's attributes if the caller has just taken
+ * them, or NULL.
  */
-int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
+static int map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		      const struct stat *known)
 {
 	int fd = -1, access = fs->access, err;
-	bool ro = false, readers = false, have;
+	bool ro = false, readers = false, have = known != NULL;
 	struct stat st;
 
 	if (inode->map || inode->priv || !S_ISREG(inode->type))
 		return 0;
 	/* An empty file stays unmapped: find out before opening it again
 	 * (a new file, in create, is the common case). */
-	have = fstatat(inode->fd, "", &st, AT_EMPTY_PATH) == 0;
+	if (known)
+		st = *known;
+	else
+		have = fstatat(inode->fd, "", &st, AT_EMPTY_PATH) == 0;
 	if (have && st.st_size == 0)
 		return 0;
 	/* The inode's own descriptor, when open with the access needed. */
@@ -262,6 +267,11 @@ int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	return err;
 }
 
+int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	return map_ensure(fs, inode, NULL);
+}
+
 /*
  * mmfs_map_ensure through fd, an open descriptor of the backing file (or
  * -1), when its access mode is the one the map needs: that spares opening
@@ -293,7 +303,7 @@ int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if (access == (MMFS_FD_READ | MMFS_FD_WRITE) ||
 	    (fs->access != MMFS_ACCESS_WRITE && access == MMFS_FD_READ))
 		return map_fd(fs, inode, fd, fs->access, false, &st);
-	return mmfs_map_ensure(fs, inode);
+	return map_ensure(fs, inode, &st);
 }
 
 /*

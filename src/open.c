@@ -182,11 +182,14 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	/* A file that was there (create passes known for a new one): not
 	 * one given up since it was deleted or renamed over behind the
 	 * mount (mmfs_stale), looked at under the lock, which the last close
-	 * that gives it up takes too. */
-	if (!known && S_ISREG(inode->type) && fstat(inode->fd, &st) == 0 &&
-	    mmfs_stale(inode, st.st_dev, st.st_ino)) {
-		pthread_rwlock_unlock(&inode->lock);
-		return -ESTALE;
+	 * that gives it up takes too.  The look serves the map and the
+	 * cache below as well. */
+	if (!known && S_ISREG(inode->type)) {
+		have_st = fstat(inode->fd, &st) == 0;
+		if (have_st && mmfs_stale(inode, st.st_dev, st.st_ino)) {
+			pthread_rwlock_unlock(&inode->lock);
+			return -ESTALE;
+		}
 	}
 	pthread_mutex_lock(&fs->table_lock);
 	inode->used = true;
@@ -211,10 +214,13 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 				    mmfs_is_writable(h->flags) ? fd : -1, 0);
 	/* one look at the file, after the truncation, for both the map
 	 * and the cache (neither step below changes size or mtime) */
+	if (trunc)
+		have_st = false;
 	if (!err && known && !trunc) {
 		st = *known;
 		have_st = true;
-	} else if (!err && (!inode->map || fs->cache == MMFS_CACHE_AUTO)) {
+	} else if (!err && !have_st &&
+		   (!inode->map || fs->cache == MMFS_CACHE_AUTO)) {
 		have_st = fstat(fd, &st) == 0;
 	}
 	if (!err)
