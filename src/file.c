@@ -474,7 +474,7 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	bool append;
 
 	if (fi->flags & MMFS_O_KILL_SUIDGID)
-		mmfs_kill_suidgid(fs, inode, fd);
+		mmfs_kill_suidgid(fs, req, inode, fd);
 	if (size > MMFS_INLINE_MAX)
 		mmfs_loop_yield();
 	/* The writeback cache's own writes, and every write under it, carry

@@ -38,10 +38,11 @@ enum mmfs_cache_mode {
 #define MMFS_MAX_READ (MMFS_MAX_IO - 4096)
 
 /*
- * In fi->flags of open, create and write: the kernel asked us to clear
- * setuid and setgid-executable (FUSE_HANDLE_KILLPRIV_V2, which main.c's
- * session hooks negotiate and carry over; no open flag uses this bit).
- * Strip it before the flags go anywhere else.
+ * In fi->flags of open, create and write: the caller lacks CAP_FSETID,
+ * and we clear setuid and setgid as the kernel would
+ * (FUSE_HANDLE_KILLPRIV_V2, which main.c's session hooks negotiate and
+ * carry over; no open flag uses this bit).  Strip it before the flags go
+ * anywhere else.
  */
 #define MMFS_O_KILL_SUIDGID ((int)0x40000000)
 
@@ -310,7 +311,8 @@ void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode);
 struct mmfs_inode *mmfs_name_going(struct mmfs_fs *fs, struct mmfs_inode *dir,
 				   const char *name);
 void mmfs_name_gone(struct mmfs_fs *fs, struct mmfs_inode *inode);
-void mmfs_kill_suidgid(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd);
+void mmfs_kill_suidgid(struct mmfs_fs *fs, fuse_req_t req,
+		       struct mmfs_inode *inode, int fd);
 const char *mmfs_procpath(int fd, char *buf, size_t len);
 
 /* prune.c: asking the kernel to forget idle inodes as descriptors run

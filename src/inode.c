@@ -149,14 +149,39 @@ void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	close(fd);
 }
 
-/*
- * An unprivileged caller wrote or truncated the file: clear setuid, and
- * setgid when group-executable, as the kernel would have (see
- * MMFS_O_KILL_SUIDGID).  fd is an open descriptor of the file, or -1.
- */
-void mmfs_kill_suidgid(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd)
+/* Is gid the fs group of req's caller, or one of its groups?  Not known
+ * (its process gone, say): no, which clears the bit, the safe side. */
+static bool caller_in_group(fuse_req_t req, gid_t gid)
 {
-	const mode_t sgx = S_ISGID | S_IXGRP;
+	gid_t groups[64], *list = groups;
+	int n, i;
+	bool in = false;
+
+	if (fuse_req_ctx(req)->gid == gid)
+		return true;
+	n = fuse_req_getgroups(req, 64, groups);
+	if (n > 64) {
+		list = calloc((size_t)n, sizeof(*list));
+		n = list ? fuse_req_getgroups(req, n, list) : -ENOMEM;
+	}
+	for (i = 0; i < n && !in; i++)
+		in = list[i] == gid;
+	if (list != groups)
+		free(list);
+	return in;
+}
+
+/*
+ * A caller without CAP_FSETID wrote or truncated the file (see
+ * MMFS_O_KILL_SUIDGID): clear setuid, and setgid when the file is
+ * group-executable or the caller is not in its group, as the kernel does
+ * natively (the FUSE protocol's own rule, group-executable only, is the
+ * one Linux followed before 6.2).  fd is an open descriptor of the file,
+ * or -1.
+ */
+void mmfs_kill_suidgid(struct mmfs_fs *fs, fuse_req_t req,
+		       struct mmfs_inode *inode, int fd)
+{
 	struct stat st;
 	char path[64];
 	mode_t m;
@@ -167,7 +192,8 @@ void mmfs_kill_suidgid(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd)
 	m = st.st_mode & 07777;
 	if (m & S_ISUID)
 		m &= ~(mode_t)S_ISUID;
-	if ((m & sgx) == sgx)
+	if ((m & S_ISGID) &&
+	    ((m & S_IXGRP) || !caller_in_group(req, st.st_gid)))
 		m &= ~(mode_t)S_ISGID;
 	if (m == (st.st_mode & 07777))
 		return;

@@ -358,12 +358,13 @@ static void raise_readahead(const char *mnt)
  * every write(2) to the mount: two requests for each small write.  With
  * it the kernel skips that check while an inode is known to carry neither
  * setuid bits nor capabilities (S_NOSEC, until its attributes are fetched
- * again) and leaves one duty to us: clearing setuid and setgid-executable
- * when an unprivileged caller writes or truncates, which it flags in the
- * request.  These session I/O hooks add the flag to INIT's reply when the
- * kernel offers it, and copy a request's kill flag into its open-flags
- * field, which libfuse hands on as fi->flags (MMFS_O_KILL_SUIDGID).  The
- * read hook also hands an open(O_TMPFILE) on to libfuse as a CREATE.
+ * again) and leaves one duty to us: clearing setuid and setgid (which,
+ * see mmfs_kill_suidgid) when an unprivileged caller writes or truncates,
+ * which it flags in the request.  These session I/O hooks add the flag
+ * to INIT's reply when the kernel offers it, and copy a request's kill
+ * flag into its open-flags field, which libfuse hands on as fi->flags
+ * (MMFS_O_KILL_SUIDGID).  The read hook also hands an open(O_TMPFILE) on
+ * to libfuse as a CREATE.
  */
 static _Atomic uint64_t init_unique; /* INIT's request id, 0 once answered */
 static _Atomic uint32_t init_offered; /* the flags the kernel offered */

@@ -166,12 +166,14 @@ static void handle_close(struct mmfs_fs *fs, struct mmfs_inode *inode,
  * handle_attach), apply O_TRUNC, map the file (or bring an existing map
  * in line with a file changed outside the mount) and decide about the
  * kernel's page cache.  known: the file's attributes as create just took
- * them (no O_TRUNC), or NULL.  Consumes fd; on failure the handle is
- * undone.  -ESTALE for a file given up (mmfs_stale).
+ * them (no O_TRUNC), or NULL.  kill: the request, if the kernel asked
+ * for MMFS_O_KILL_SUIDGID, or NULL.  Consumes fd; on failure the handle
+ * is undone.  -ESTALE for a file given up (mmfs_stale).
  */
 static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct mmfs_handle *h, struct fuse_file_info *fi,
-		       bool kill, int fd, int access, const struct stat *known)
+		       fuse_req_t kill, int fd, int access,
+		       const struct stat *known)
 {
 	bool trunc = (fi->flags & O_TRUNC) && S_ISREG(inode->type);
 	bool keep = false, have_st = false;
@@ -208,7 +210,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	    mmfs_is_writable(h->flags))
 		mmfs_map_drop(fs, inode);
 	if (!err && trunc && kill)
-		mmfs_kill_suidgid(fs, inode, fd);
+		mmfs_kill_suidgid(fs, kill, inode, fd);
 	if (!err && trunc)
 		err = mmfs_set_size(fs, inode,
 				    mmfs_is_writable(h->flags) ? fd : -1, 0);
@@ -248,7 +250,7 @@ void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
-	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
+	fuse_req_t kill = (fi->flags & MMFS_O_KILL_SUIDGID) ? req : NULL;
 	struct mmfs_handle *h;
 	int err;
 
@@ -331,7 +333,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mmfs_inode *dir = mmfs_inode_of(fs, parent), *inode;
 	struct fuse_entry_param e;
 	struct mmfs_handle *h;
-	bool kill = fi->flags & MMFS_O_KILL_SUIDGID;
+	fuse_req_t kill = (fi->flags & MMFS_O_KILL_SUIDGID) ? req : NULL;
 	struct mmfs_creds c;
 	int fd = -1, access = 0, err, flags;
 	unsigned int tries = 0;

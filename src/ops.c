@@ -278,7 +278,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			goto out;
 		}
 		if (valid & FUSE_SET_ATTR_KILL_SUID) /* FATTR_KILL_SUIDGID */
-			mmfs_kill_suidgid(fs, inode, fd);
+			mmfs_kill_suidgid(fs, req, inode, fd);
 		if (h && (h->flags & O_ACCMODE) == O_RDONLY)
 			fd = -1; /* ftruncate needs a writable descriptor */
 		mmfs_loop_yield(); /* freeing a large file's blocks */

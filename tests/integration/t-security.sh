@@ -73,6 +73,14 @@ make_tree()
 	chmod 2777 "$d/sgid"
 	printf 'setuid\n' >"$d/suid"
 	chmod 4777 "$d/suid"
+	for f in sgidw sgidt sgido sgidmine sgidxmine; do
+		printf 'setgid\n' >"$d/$f"
+		chgrp "$SG" "$d/$f"
+		chmod 2666 "$d/$f"
+	done
+	chgrp "$G" "$d/sgidmine" "$d/sgidxmine"
+	chmod 2666 "$d/sgidmine"
+	chmod 2676 "$d/sgidxmine"
 	mkdir "$d/theirs"
 	chown "$U:$G" "$d/theirs"
 }
@@ -192,6 +200,18 @@ both 'echo more >>"$D/suid" && stat -c "%a %u" "$D/suid"' \
 	"writing a setuid file of root (mode 4777)"
 assert_eq "777 0
 status=0" "$BOTH_OUT" "a write by another user clears the setuid bit"
+# Setgid goes too where the file is group-executable or they are not in
+# its group (Linux 6.2 on; the FUSE protocol's rule is the older one).
+both 'echo more >>"$D/sgidw" && truncate -s 2 "$D/sgidt" && : >"$D/sgido" &&
+	echo more >>"$D/sgidmine" && echo more >>"$D/sgidxmine" &&
+	stat -c "%n %a" "$D/sgidw" "$D/sgidt" "$D/sgido" "$D/sgidmine" \
+		"$D/sgidxmine"' "writing setgid files (modes 2666 and 2676)"
+assert_eq "D/sgidw 666
+D/sgidt 666
+D/sgido 666
+D/sgidmine 2666
+D/sgidxmine 676
+status=0" "$BOTH_OUT" "write, truncate and O_TRUNC by a non-member clear setgid"
 both 'rm "$D/shared/mine" && rmdir "$D/shared/mydir" && ls "$D/shared"' \
 	"removing their own files"
 assert_ok mmfs_alive "daemon alive after the permission checks"
