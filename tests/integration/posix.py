@@ -157,6 +157,16 @@ for what, flags in (("write", os.O_WRONLY), ("fallocate", os.O_RDWR),
     os.close(fd)
     out("open and %s: atime kept" % what,
         os.stat("at").st_atime_ns == 1_000_000_000)
+# copy_file_range reads its source: there relatime moves atime.
+put("cs", b"source" * 1000)
+os.utime("cs", ns=(1_000_000_000, 2_000_000_000))
+fi, fo = os.open("cs", os.O_RDONLY), os.open("cd", os.O_WRONLY | os.O_CREAT)
+out("copy_file_range", os.copy_file_range(fi, fo, 6000))
+os.close(fi)
+os.close(fo)
+out("copy_file_range: source atime moves",
+    os.stat("cs").st_atime_ns > 2_000_000_000)
+out("copy_file_range: bytes", get("cd") == b"source" * 1000)
 os.utime("t", ns=(1_000_000_123, 2_000_000_456))
 st = os.stat("t")
 out("utime ns", (st.st_atime_ns, st.st_mtime_ns))
