@@ -91,6 +91,27 @@ static void after_fault(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	pthread_rwlock_unlock(&inode->lock);
 }
 
+/*
+ * A read that reaches the map's end brings the map in line with a backing
+ * file that changed size outside the mount; an ioctl looks first too, so
+ * that a find covers the file as stat(2) and read(2) show it, not the
+ * length it had when last read to its end.
+ */
+static void sync_length(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	uint64_t size;
+	bool same;
+
+	if (!S_ISREG(inode->type))
+		return;
+	pthread_rwlock_rdlock(&inode->lock);
+	same = inode->priv || (mmfs_data_size(inode, &size) == 0 &&
+			       size == inode->maplen && (inode->map || !size));
+	pthread_rwlock_unlock(&inode->lock);
+	if (!same)
+		after_fault(fs, inode);
+}
+
 static void do_stats(fuse_req_t req, struct mmfs_fs *fs)
 {
 	struct mmfs_counters *c = &fs->stats;
@@ -250,10 +271,16 @@ static void do_flush(fuse_req_t req, struct mmfs_fs *fs,
 	/* A copy mount writes nothing back, as Python's ACCESS_COPY: only
 	 * the range is checked.  Its map is the engine's copy map, or,
 	 * once the file changed size, a shared memfd (private_resize),
-	 * whose msync would want an aligned offset. */
-	if (inode->map && fs->access != MMFS_ACCESS_COPY)
+	 * whose msync would want an aligned offset.  A write mount's file
+	 * that only readers hold has a read-only map, which the engine
+	 * would treat as ACCESS_READ: the mount's rule is ACCESS_WRITE's,
+	 * whoever holds the file, and msync(2) wants an aligned offset. */
+	if (inode->map && fs->access != MMFS_ACCESS_COPY && !inode->map_ro)
 		err = mmfs_flush(inode->map, fl.offset, size);
 	else if (size < 0 || fl.offset < 0 || len - fl.offset < size)
+		err = -EINVAL;
+	else if (inode->map && fs->access == MMFS_ACCESS_WRITE &&
+		 fl.offset % (int64_t)sysconf(_SC_PAGESIZE) != 0)
 		err = -EINVAL;
 	else
 		err = 0;
@@ -362,6 +389,7 @@ static void run_ioctl(fuse_req_t req, struct mmfs_fs *fs, fuse_ino_t ino,
 	 * threads serve, so no lock may be held here. */
 	if (fs->writeback && fs->se)
 		fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
+	sync_length(fs, inode);
 	switch (cmd) {
 	case MMAPFS_IOC_INFO:
 		do_info(req, fs, inode);

@@ -328,6 +328,53 @@ einval flush "$M/move.bin" -1
 einval flush "$M/move.bin" 0 -1
 einval flush "$M/move.bin" 0 $(($(stat -c %s "$M/move.bin") + 1))
 assert_file_eq "$T/move.expect" "$B/move.bin" "backing file after flush"
+# A file only readers hold is mapped read-only, but a write mount's flush
+# keeps ACCESS_WRITE's rule (msync's page-aligned offset) for them too.
+head -c 10000 /dev/zero >"$M/fl"
+py "$M/fl" "$PAGE" <<'EOF' || fail "flush through a read-only descriptor"
+import errno, fcntl, os, struct, sys
+FLUSH = (1 << 30) | (24 << 16) | (0xB7 << 8) | 5  # _IOW(0xB7, 5, flush)
+path, page = sys.argv[1], int(sys.argv[2])
+def flush(fd, off, size):
+    try:
+        fcntl.ioctl(fd, FLUSH, struct.pack("=qqII", off, size, 0, 0))
+        return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+rfd = os.open(path, os.O_RDONLY)
+got = [flush(rfd, 1, 5), flush(rfd, page, 5)]
+wfd = os.open(path, os.O_RDWR)
+got += [flush(rfd, 1, 5), flush(rfd, page, 5)]
+if got != ["EINVAL", "ok", "EINVAL", "ok"]:
+    sys.exit("flush(1, 5) and flush(PAGE, 5), readers only, then with a "
+             "writer: %s" % got)
+EOF
+ok "flush's offset rule is the write mount's, whoever holds the file"
+rm "$M/fl"
+
+# The backing file grows outside the mount while a client holds it open:
+# an ioctl through that descriptor sees the new length at once, as
+# fstat(2) does, without a read having reached the old end first.
+py "$M/grown" "$B/grown" <<'EOF' || fail "find after the file grew outside"
+import fcntl, os, struct, sys
+FIND = (3 << 30) | (4128 << 16) | (0xB7 << 8) | 2  # _IOWR(0xB7, 2, find)
+RFIND = FIND + 1
+def find(fd, cmd, needle):
+    b = bytearray(struct.pack("=qqqII", 0, 2**63 - 1, -7, len(needle), 0) +
+                  needle.ljust(4096, b"\0"))
+    fcntl.ioctl(fd, cmd, b, True)
+    return struct.unpack_from("=q", b, 16)[0]
+mnt, back = sys.argv[1], sys.argv[2]
+fd = os.open(mnt, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"short")
+with open(back, "ab") as f:
+    f.write(b"\0" * 100000 + b"NEEDLE")
+got = (os.fstat(fd).st_size, find(fd, FIND, b"NEEDLE"), find(fd, RFIND, b""))
+if got != (100011, 100005, 100011):
+    sys.exit("size, find NEEDLE, rfind '': %s" % (got,))
+EOF
+ok "an ioctl sees a file grown outside the mount"
+rm "$M/grown"
 
 # ---------------------------------------------------------------- madvise
 
