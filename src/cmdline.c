@@ -29,6 +29,8 @@ struct config {
 	int has_subtype;
 	int default_permissions;
 	int allow_other;
+	int noatime;	/* -o noatime (1), -o atime (0): the last one counts */
+	int nodiratime; /* the same of -o nodiratime and -o diratime */
 	unsigned int max_read; /* -o max_read=N, which init must repeat */
 	char *nonopt[MAX_NONOPTS];
 	int nnonopt;
@@ -73,7 +75,9 @@ static const char *const kept_opts[] = {
 };
 
 /* Options accepted and dropped: fstab and mount(8) bookkeeping, and atime
- * flags this libfuse does not pass on (FUSE mounts use relatime). */
+ * flags this libfuse does not pass on (FUSE mounts use relatime), but for
+ * [no]diratime, which opt_proc notes (the kernel's own flag would change
+ * nothing: the daemon's reads are what move the backing atimes). */
 static const char *const dropped_opts[] = {
 	"defaults", "auto", "noauto", "user", "nouser", "users", "owner",
 	"group", "_netdev", "nofail", "comment=", "x-",
@@ -131,13 +135,20 @@ static int opt_proc(void *data, const char *arg, int key,
 				cfg->default_permissions = 1;
 			if (strcmp(arg, "allow_other") == 0)
 				cfg->allow_other = 1;
+			if (strcmp(arg, "noatime") == 0 ||
+			    strcmp(arg, "atime") == 0)
+				cfg->noatime = arg[0] == 'n';
 			if (strncmp(arg, "max_read=", 9) == 0)
 				cfg->max_read = (unsigned int)strtoul(
 					arg + 9, NULL, 10);
 			return 1;
 		}
-		if (opt_in(dropped_opts, arg))
+		if (opt_in(dropped_opts, arg)) {
+			if (strcmp(arg, "nodiratime") == 0 ||
+			    strcmp(arg, "diratime") == 0)
+				cfg->nodiratime = arg[0] == 'n';
 			return 0;
+		}
 		if (!cfg->bad)
 			cfg->bad = strdup(arg);
 		return 0;
@@ -194,8 +205,15 @@ void mmfs_usage(const char *prog)
 	      "    -o ro, -o rw           read-only (access=read implies it) "
 	      "or read-write\n"
 	      "    -o nosuid, suid, nodev, dev, noexec, exec, sync, async, "
-	      "dirsync, atime,\n"
-	      "       noatime             the usual mount flags\n"
+	      "dirsync\n"
+	      "                           the usual mount flags\n"
+	      "    -o noatime, atime      reads leave the backing files' "
+	      "access times alone,\n"
+	      "                           or move them as the backing file "
+	      "system does\n"
+	      "                           (the default)\n"
+	      "    -o nodiratime, diratime\n"
+	      "                           the same for directories alone\n"
 	      "    -o fsname=NAME         source shown in /proc/mounts "
 	      "(default: BACKING)\n"
 	      "    -o subtype=TYPE        type shown as fuse.TYPE (default: "
@@ -210,8 +228,7 @@ void mmfs_usage(const char *prog)
 	      "group, nofail,\n"
 	      "       _netdev, comment=TEXT, x-NAME, relatime, norelatime, "
 	      "strictatime,\n"
-	      "       nostrictatime, lazytime, nolazytime, diratime, "
-	      "nodiratime\n"
+	      "       nostrictatime, lazytime, nolazytime\n"
 	      "                           accepted and ignored (fstab)\n"
 	      "\n"
 	      "FUSE options:\n"
@@ -348,6 +365,8 @@ int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
 	cl->has_subtype = cfg.has_subtype;
 	cl->default_permissions = cfg.default_permissions;
 	cl->allow_other = cfg.allow_other;
+	cl->noatime = cfg.noatime;
+	cl->nodiratime = cfg.nodiratime;
 	cl->max_read = cfg.max_read;
 
 	/* With -o anon a leading source argument (mount(8) passes one) is

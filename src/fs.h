@@ -250,6 +250,8 @@ struct mmfs_fs {
 	bool anon;    /* -o anon: the tree lives in a private tmpfs dir */
 	bool writeback; /* -o writeback, and the kernel caches writes */
 	bool as_root; /* daemon runs as root: create files as the caller */
+	bool noatime; /* -o noatime: reads leave backing files' atime alone */
+	bool nodiratime; /* -o noatime or nodiratime, for directories */
 	bool acl; /* -o default_permissions: ask the kernel to check ACLs */
 	bool dont_mask; /* the kernel leaves the caller's umask to us */
 	bool kernel_acl; /* the kernel reads ACLs itself (FUSE_POSIX_ACL) */
@@ -304,6 +306,7 @@ int mmfs_statx_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		     unsigned int sync, struct mmfs_fuse_statx *sx);
 void mmfs_procdir_open(void);
 int mmfs_reopen(struct mmfs_inode *inode, int flags);
+int mmfs_openat(int dirfd, const char *name, int flags, mode_t mode);
 int mmfs_fd_access(int flags);
 bool mmfs_fd_serves(const struct mmfs_inode *inode, int access);
 int mmfs_fd_attach(struct mmfs_inode *inode, int fd, int access);
@@ -397,6 +400,8 @@ struct mmfs_cmdline {
 	bool nonempty;	  /* -o nonempty: the mount point may hold entries */
 	bool default_permissions; /* -o default_permissions */
 	bool allow_other; /* -o allow_other, which implies the above */
+	bool noatime;	  /* -o noatime */
+	bool nodiratime;  /* -o nodiratime */
 	bool help;	  /* -h: print the usage, nothing else is set */
 	bool version;	  /* -V: print the versions, nothing else is set */
 	bool has_fsname;  /* -o fsname= given */

@@ -57,15 +57,29 @@ static int open_proc(int fd, int flags)
 }
 
 /* Open the backing object again with real access (the inode holds only an
- * O_PATH descriptor, or one with other access).  Returns the new fd or
- * -errno. */
+ * O_PATH descriptor, or one with other access).  O_NOATIME in flags is
+ * dropped where the daemon may not use it (mmfs_openat).  Returns the new
+ * fd or -errno. */
 int mmfs_reopen(struct mmfs_inode *inode, int flags)
 {
 	int fd;
 
-	fd = open_proc(inode->fd,
-		       (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC);
+	flags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC;
+	fd = open_proc(inode->fd, flags);
+	if (fd < 0 && errno == EPERM && (flags & O_NOATIME))
+		fd = open_proc(inode->fd, flags & ~O_NOATIME);
 	return fd < 0 ? -errno : fd;
+}
+
+/* openat(2), and again without O_NOATIME where that flag was refused (it
+ * needs the file's owner or CAP_FOWNER; the open had no effect then). */
+int mmfs_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+	int fd = openat(dirfd, name, flags, mode);
+
+	if (fd < 0 && errno == EPERM && (flags & O_NOATIME))
+		fd = openat(dirfd, name, flags & ~O_NOATIME, mode);
+	return fd;
 }
 
 /* MMFS_FD_READ/WRITE for the access mode of open(2) flags. */

@@ -555,6 +555,8 @@ int main(int argc, char *argv[])
 	fs.cache = cl.cache;
 	fs.anon = cl.anon;
 	fs.writeback = cl.writeback;
+	fs.noatime = cl.noatime;
+	fs.nodiratime = cl.noatime || cl.nodiratime;
 	/* Every user of an allow_other mount would otherwise act with the
 	 * daemon's rights (root's, as a rule): the daemon checks no
 	 * permission itself, so the kernel must (as bindfs has it too). */

@@ -16,13 +16,17 @@
  * because the descriptor serves every handle of the file (an O_APPEND
  * handle's writes append by themselves: write_append in file.c), O_TRUNC
  * because truncation goes through the mapping, O_NOFOLLOW because the
- * /proc path is a link. */
+ * /proc path is a link.  -o noatime adds O_NOATIME: reads through the
+ * descriptor then leave the backing file's atime alone, as the mount
+ * flag promises. */
 static int backing_flags(struct mmfs_fs *fs, int flags)
 {
 	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_DIRECT |
 		   O_NOFOLLOW | O_SYNC | O_DSYNC);
 	if (fs->access != MMFS_ACCESS_WRITE)
 		flags = (flags & ~O_ACCMODE) | O_RDONLY;
+	if (fs->noatime)
+		flags |= O_NOATIME;
 	return flags;
 }
 
@@ -306,7 +310,8 @@ static int create_open(struct mmfs_inode *dir, const char *name, int flags,
 	int fd, err;
 
 	if ((flags & O_ACCMODE) == O_WRONLY) {
-		fd = openat(dir->fd, name, (flags & ~O_ACCMODE) | O_RDWR, mode);
+		fd = mmfs_openat(dir->fd, name, (flags & ~O_ACCMODE) | O_RDWR,
+				 mode);
 		*access = MMFS_FD_READ | MMFS_FD_WRITE;
 		if (fd >= 0)
 			return fd;
@@ -315,7 +320,7 @@ static int create_open(struct mmfs_inode *dir, const char *name, int flags,
 			return err;
 	}
 	*access = mmfs_fd_access(flags);
-	fd = openat(dir->fd, name, flags, mode);
+	fd = mmfs_openat(dir->fd, name, flags, mode);
 	return fd < 0 ? -errno : fd;
 }
 

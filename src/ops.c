@@ -532,7 +532,10 @@ static DIR *dir_stream(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (d->dp)
 		return d->dp;
 	do
-		fd = openat(inode->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = mmfs_openat(inode->fd, ".",
+				 O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+					 (fs->nodiratime ? O_NOATIME : 0),
+				 0);
 	while (fd < 0 && errno == EMFILE && mmfs_prune_wait(fs, &tries));
 	if (fd < 0)
 		return NULL;

@@ -128,6 +128,28 @@ done
 mmfs_mount -s
 assert_content "$M/file" data "read under -s (single-threaded)"
 mmfs_umount
+
+# -o noatime: reads and listings through the mount leave the backing
+# atimes alone, -o nodiratime those of directories; without either,
+# relatime moves an atime older than the mtime, as natively.
+for o in noatime nodiratime "noatime,atime" "nodiratime,diratime"; do
+	printf 'data\n' >"$B/at"
+	mkdir -p "$B/atd"
+	touch -a -d @1000000000 "$B/at" "$B/atd"
+	mmfs_mount "$o"
+	assert_content "$M/at" data "read under -o $o"
+	ls "$M/atd" >/dev/null
+	case $o in
+	noatime) want="1000000000 1000000000" ;;
+	nodiratime) want="moved 1000000000" ;;
+	*) want="moved moved" ;;
+	esac
+	assert_eq "$want" "$(stat -c %X "$B/at" "$B/atd" |
+		sed 's/^1[1-9][0-9]\{8\}$/moved/' | paste -sd ' ')" \
+		"-o $o: atimes of a file read and a directory listed"
+	mmfs_umount
+done
+rm -r "$B/at" "$B/atd"
 mmfs_anon_mount
 assert_eq "" "$(ls -A "$M")" "-o anon starts empty"
 mmfs_umount
