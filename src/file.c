@@ -158,6 +158,7 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t len;
 	int err;
 
+	mmfs_entry_stale(inode);
 	if (off < 0) {
 		mmfs_reply_err(req, EINVAL);
 		return;
@@ -473,6 +474,7 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	ssize_t n, more;
 	bool append;
 
+	mmfs_entry_stale(inode);
 	if (fi->flags & MMFS_O_KILL_SUIDGID)
 		mmfs_kill_suidgid(fs, req, inode, fd);
 	if (size > MMFS_INLINE_MAX)
@@ -565,6 +567,7 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		return;
 	}
 	end = (uint64_t)offset + (uint64_t)length;
+	mmfs_entry_stale(inode);
 	mmfs_loop_yield();
 	pthread_rwlock_wrlock(&inode->lock);
 	if (fs->access == MMFS_ACCESS_COPY) {
@@ -639,6 +642,8 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	}
 	if (len > COPY_RANGE_MAX)
 		len = COPY_RANGE_MAX;
+	mmfs_entry_stale(in);
+	mmfs_entry_stale(out);
 	mmfs_loop_yield();
 	chunk = len < MMFS_MAX_IO ? len : MMFS_MAX_IO;
 	buf = malloc(chunk ? chunk : 1);

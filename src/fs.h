@@ -131,6 +131,11 @@ struct mmfs_inode {
 	bool used;	    /* looked up or opened since the prune clock's
 			     * hand last passed (prune.c) */
 
+	/* When an entry reply last gave the kernel this inode's name and
+	 * attributes (CLOCK_MONOTONIC_COARSE, ns), or 0 once they may be
+	 * stale there (see mmfs_entry_fresh). */
+	_Atomic int64_t entry_sent;
+
 	/* Protected by lock. */
 	pthread_rwlock_t lock;
 	unsigned char fd_access; /* MMFS_FD_READ | MMFS_FD_WRITE of fd's
@@ -257,6 +262,7 @@ struct mmfs_fs {
 	bool kernel_acl; /* the kernel reads ACLs itself (FUSE_POSIX_ACL) */
 	unsigned int max_read;	 /* -o max_read=N, 0 if not given */
 	double timeout;		 /* entry and attribute timeout, seconds */
+	int64_t fresh_ns;	 /* half of it, in ns (mmfs_entry_fresh) */
 	struct fuse_session *se; /* for cache invalidation notices */
 	int standin; /* what a given-up inode's number names (inode.c) */
 	struct mmfs_inode root;
@@ -300,6 +306,14 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n);
 void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode);
 bool mmfs_stale(const struct mmfs_inode *inode, dev_t dev, ino_t ino);
+bool mmfs_entry_fresh(struct mmfs_fs *fs, dev_t dev, ino_t ino);
+
+/* The kernel marks the inode's attributes stale by itself (after a read,
+ * a write, an xattr change...): an entry sent before no longer counts. */
+static inline void mmfs_entry_stale(struct mmfs_inode *inode)
+{
+	atomic_store_explicit(&inode->entry_sent, 0, memory_order_relaxed);
+}
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st);
 int mmfs_statx_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,

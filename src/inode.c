@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -539,9 +540,45 @@ int mmfs_do_lookup(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	return mmfs_do_lookup_open(fs, parent, name, &fd, 0, e);
 }
 
+static int64_t coarse_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Does the kernel hold the inode (dev, ino) with an entry and attributes
+ * that a reply gave it less than half their timeout ago?  A READDIRPLUS
+ * then sends the name without them (node id 0): the kernel keeps what it
+ * has, and the daemon spares a lookup per name.  The kernel asks for
+ * READDIRPLUS at every listing from its start, so a listing repeated at
+ * once (a second `ls -l`, `git status`, `find`) would otherwise look
+ * every name up again.  Wrong only in cost: a name sent without
+ * attributes is looked up, or its attributes asked for, when needed.
+ */
+bool mmfs_entry_fresh(struct mmfs_fs *fs, dev_t dev, ino_t ino)
+{
+	struct mmfs_inode *p;
+	int64_t sent = 0;
+
+	if (fs->fresh_ns <= 0)
+		return false;
+	pthread_mutex_lock(&fs->table_lock);
+	p = table_find(fs, dev, ino);
+	if (p && p->nlookup > 0)
+		sent = atomic_load_explicit(&p->entry_sent,
+					    memory_order_relaxed);
+	pthread_mutex_unlock(&fs->table_lock);
+	return sent > 0 && coarse_now() - sent < fs->fresh_ns;
+}
+
 static void fill_entry(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st, struct fuse_entry_param *e)
 {
+	atomic_store_explicit(&inode->entry_sent, coarse_now(),
+			      memory_order_relaxed);
 	private_stat(fs, inode, st);
 	e->ino = mmfs_ino_of(fs, inode);
 	e->attr = *st;

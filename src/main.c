@@ -601,6 +601,7 @@ int main(int argc, char *argv[])
 	fs.timeout = fs.cache == MMFS_CACHE_ALWAYS  ? 86400.0
 		     : fs.cache == MMFS_CACHE_NEVER ? 0.0
 						    : 1.0;
+	fs.fresh_ns = (int64_t)(fs.timeout * 1e9 / 2);
 	fs.as_root = geteuid() == 0;
 	raise_nofile();
 	load_unwinder();

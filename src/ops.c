@@ -599,8 +599,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		e.attr.st_mode = (mode_t)d->entry->d_type << 12;
 		/* no inode (node id 0) while descriptors are short: a
 		 * listing larger than the daemon's limit would take them
-		 * all at once, before the kernel can let go of any */
-		if (plus && !is_dot(name) && !mmfs_prune_short(fs)) {
+		 * all at once, before the kernel can let go of any; nor
+		 * for a name the kernel has fresh */
+		if (plus && !is_dot(name) && !mmfs_prune_short(fs) &&
+		    !mmfs_entry_fresh(fs, dir->dev, d->entry->d_ino)) {
 			err = -mmfs_do_lookup(fs, dir, name, &e);
 			if (err == ENOENT) { /* removed meanwhile: skip it */
 				err = 0;
@@ -800,6 +802,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		mmfs_reply_err(req, errno);
 		return;
 	}
+	mmfs_entry_stale(inode);
 	acl_changed(fs, ino, name);
 	mmfs_reply_err(req, 0);
 }
@@ -823,6 +826,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		mmfs_reply_err(req, errno);
 		return;
 	}
+	mmfs_entry_stale(inode);
 	acl_changed(fs, ino, name);
 	mmfs_reply_err(req, 0);
 }

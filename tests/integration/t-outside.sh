@@ -577,6 +577,42 @@ for o in cache=auto cache=never; do
 	mmfs_umount
 done
 
+# A listing repeated at once (within half the attribute timeout) sends
+# the names the kernel has fresh without attributes, so the daemon looks
+# none of them up again; what changed in BACKING meanwhile (a file
+# deleted, one created, one renamed) is listed and stat'ed as it is now.
+mkdir "$B/ls"
+for i in $(seq 1 40); do printf '%s\n' "$i" >"$B/ls/f$i"; done
+mmfs_mount
+listing() { (cd "$1" && ls -lai --time-style=+%s . && stat -c '%n %i %s' *); }
+assert_eq "$(listing "$B/ls")" "$(listing "$M/ls")" "first listing"
+rm "$B/ls/f7"
+printf 'new\n' >"$B/ls/f41"
+mv "$B/ls/f8" "$B/ls/g8"
+assert_eq "$(listing "$B/ls")" "$(listing "$M/ls")" \
+	"a listing repeated after BACKING changed shows it as it is"
+if command -v strace >/dev/null; then
+	# a lookup opens or stats the name in its directory: openat(dirfd,
+	# "f1", ...) or newfstatat(dirfd, "f1", ...)
+	strace -f -qq -o "$T/ls.strace" -e trace=openat,newfstatat \
+		-p "$MMFS_PID" &
+	sp=$!
+	sleep 1
+	for i in 1 2 3; do listing "$M/ls" >/dev/null; done
+	kill -INT "$sp"
+	wait "$sp" || true
+	n=$(grep -cE '(openat|newfstatat)\([0-9]+, "[fg][0-9]+"' \
+		"$T/ls.strace" || true)
+	[ "$n" -lt 120 ] ||
+		fail "three listings of 41 names at once: $n lookups in the" \
+			"daemon, want fewer than 120 (those of the first one)"
+	ok "a listing repeated at once looks no name up again ($n lookups)"
+else
+	echo "# strace is missing: the lookup count is not checked"
+fi
+mmfs_umount
+rm -r "$B/ls"
+
 # A read-only remount of the backing file system, natively allowed while
 # files are open for reading, is allowed while clients read through the
 # mount; reads go on, writes get EROFS.
