@@ -334,8 +334,11 @@ int mmfs_map_resync(struct mmfs_fs *fs, struct mmfs_inode *inode)
 			err = mmfs_sync_length(inode->map);
 		else if (size > (uint64_t)INT64_MAX)
 			err = -EFBIG;
-		else /* the file already has this size: only the map grows */
-			err = mmfs_resize(inode->map, (int64_t)size);
+		else /* the file has this size already: only the map grows,
+		      * and the file is left alone (an ftruncate to the size
+		      * it has would move its times, and undo a truncation
+		      * made outside since it was measured) */
+			err = mmfs_extend(inode->map, (size_t)size);
 		mmfs_map_refresh(fs, inode);
 		if (err == 0 && inode->maplen == size)
 			return 0;

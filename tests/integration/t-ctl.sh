@@ -369,11 +369,21 @@ fd = os.open(mnt, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
 os.write(fd, b"short")
 with open(back, "ab") as f:
     f.write(b"\0" * 100000 + b"NEEDLE")
+os.utime(back, ns=(1_000_000_000, 1_000_000_000))
+before = os.stat(back)
 got = (os.fstat(fd).st_size, find(fd, FIND, b"NEEDLE"), find(fd, RFIND, b""))
 if got != (100011, 100005, 100011):
     sys.exit("size, find NEEDLE, rfind '': %s" % (got,))
+after = os.stat(back)
+# the map grows to the file; the file itself is not touched
+if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) != \
+        (before.st_size, before.st_mtime_ns, before.st_ctime_ns):
+    sys.exit("the finds changed the backing file: size, mtime, ctime "
+             "%s before, %s after" % (
+                 (before.st_size, before.st_mtime_ns, before.st_ctime_ns),
+                 (after.st_size, after.st_mtime_ns, after.st_ctime_ns)))
 EOF
-ok "an ioctl sees a file grown outside the mount"
+ok "an ioctl sees a file grown outside the mount, and leaves the file alone"
 rm "$M/grown"
 
 # ---------------------------------------------------------------- madvise
