@@ -164,8 +164,10 @@ void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	close(fd);
 }
 
-/* Is gid the fs group of req's caller, or one of its groups?  Not known
- * (its process gone, say): no, which clears the bit, the safe side. */
+/* Is gid the fs group of req's caller, or one of its groups?  Where the
+ * groups cannot be known (a caller in another PID namespace has pid 0
+ * here, or its process is gone): yes, which keeps setgid as the FUSE
+ * protocol's rule and Linux before 6.2 do. */
 static bool caller_in_group(fuse_req_t req, gid_t gid)
 {
 	gid_t groups[64], *list = groups;
@@ -179,6 +181,8 @@ static bool caller_in_group(fuse_req_t req, gid_t gid)
 		list = calloc((size_t)n, sizeof(*list));
 		n = list ? fuse_req_getgroups(req, n, list) : -ENOMEM;
 	}
+	if (n < 0)
+		in = true;
 	for (i = 0; i < n && !in; i++)
 		in = list[i] == gid;
 	if (list != groups)

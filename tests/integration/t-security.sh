@@ -212,6 +212,38 @@ D/sgido 666
 D/sgidmine 2666
 D/sgidxmine 676
 status=0" "$BOTH_OUT" "write, truncate and O_TRUNC by a non-member clear setgid"
+# A member through a supplementary group keeps it.
+supp_write()
+{
+	printf 'x\n' >"$1"
+	chgrp "$SG" "$1"
+	chmod 2666 "$1"
+	setpriv --reuid="$U" --regid="$G" --groups="$SG" -- \
+		sh -c 'echo more >>"$1"' sh "$1"
+	stat -c %a "$1"
+}
+assert_eq "2666 2666" "$(supp_write "$N/sgidsupp") $(supp_write "$M/sgidsupp")" \
+	"a write by a member through a supplementary group keeps setgid"
+# A daemon in another PID namespace gets no pid for the caller, so cannot
+# read its groups: it keeps setgid then (the FUSE protocol's rule).
+if unshare -p -f --kill-child true 2>/dev/null; then
+	mmfs_umount
+	cat >"$T/mmapfs-pidns" <<EOF
+#!/bin/bash
+exec unshare -p -f --kill-child "$MMAPFS" "\$@"
+EOF
+	chmod +x "$T/mmapfs-pidns"
+	real_daemon=$MMAPFS
+	MMAPFS=$T/mmapfs-pidns
+	mmfs_mount_at "$BK" "$M" allow_other default_permissions
+	MMAPFS=$real_daemon
+	assert_eq 2666 "$(supp_write "$M/sgidns")" \
+		"a daemon in another PID namespace: a member's write keeps setgid"
+	mmfs_umount
+	mmfs_mount_at "$BK" "$M" allow_other default_permissions
+else
+	echo "# unshare -p unavailable: the PID namespace case is not checked"
+fi
 both 'rm "$D/shared/mine" && rmdir "$D/shared/mydir" && ls "$D/shared"' \
 	"removing their own files"
 assert_ok mmfs_alive "daemon alive after the permission checks"
