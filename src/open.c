@@ -302,26 +302,35 @@ static int create_existing(struct mmfs_fs *fs, struct mmfs_inode *dir,
 }
 
 /* create's open(2) of name in dir: read-write for a writer when allowed,
- * as in open_backing.  Returns the descriptor or -errno, and in *access
- * what it may do. */
+ * as in open_backing.  O_NOATIME is set once the file is open: the open
+ * that creates it could otherwise create it and then fail, where the file
+ * system gives it another owner than the caller (an O_EXCL create tried
+ * again would then find it there).  Returns the descriptor or -errno, and
+ * in *access what it may do. */
 static int create_open(struct mmfs_inode *dir, const char *name, int flags,
 		       mode_t mode, int *access)
 {
+	bool noatime = flags & O_NOATIME;
 	int fd, err;
 
+	flags &= ~O_NOATIME;
 	if ((flags & O_ACCMODE) == O_WRONLY) {
-		fd = mmfs_openat(dir->fd, name, (flags & ~O_ACCMODE) | O_RDWR,
-				 mode);
+		fd = openat(dir->fd, name, (flags & ~O_ACCMODE) | O_RDWR, mode);
 		*access = MMFS_FD_READ | MMFS_FD_WRITE;
 		if (fd >= 0)
-			return fd;
+			goto opened;
 		err = -errno;
 		if (!narrower_may_work(err))
 			return err;
 	}
 	*access = mmfs_fd_access(flags);
-	fd = mmfs_openat(dir->fd, name, flags, mode);
-	return fd < 0 ? -errno : fd;
+	fd = openat(dir->fd, name, flags, mode);
+	if (fd < 0)
+		return -errno;
+opened:
+	if (noatime) /* EPERM where it may not: atime then moves */
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NOATIME);
+	return fd;
 }
 
 /* An open(O_TMPFILE), which main.c's io_read hands on as a CREATE: the
