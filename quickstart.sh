@@ -13,7 +13,7 @@ build="$top/build"
 
 # What building and testing need (Debian package names).
 packages=(build-essential autoconf automake libtool pkg-config libfuse3-dev
-	fuse3 check attr acl python3 sqlite3 git util-linux psmisc)
+	fuse3 check attr acl python3 sqlite3 git util-linux psmisc strace bindfs)
 
 say() { printf '\n== %s\n' "$*"; }
 
