@@ -83,6 +83,22 @@ static void inval_cache(struct mmfs_fs *fs, struct mmfs_inode *inode,
 						 off, len);
 }
 
+/*
+ * Before a MOVE or an advice that drops pages: a client's stores through
+ * its own mapping of the file wait in the kernel's cache until written
+ * back, and the invalidation after the change would write them back over
+ * it (a move lost, a removed page back).  Have the kernel write the range
+ * back (and drop it) first.  len 0: to the end.  Under -o writeback,
+ * run_ioctl has done so for the whole file.
+ */
+static void write_back(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       int64_t off, int64_t len)
+{
+	if (fs->se && !fs->writeback && off >= 0 && len >= 0)
+		fuse_lowlevel_notify_inval_inode(fs->se, mmfs_ino_of(fs, inode),
+						 off, len);
+}
+
 /* After -EIO from the engine: the backing file was cut under the map. */
 static void after_fault(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
@@ -223,6 +239,10 @@ static void do_move(fuse_req_t req, struct mmfs_fs *fs,
 	int err;
 
 	memcpy(&m, in_buf, sizeof(m));
+	if (m.count > 0) {
+		write_back(fs, inode, m.src, m.count);
+		write_back(fs, inode, m.dest, m.count);
+	}
 	/* A copy mount's move changes the private data: exclusive, so the
 	 * inode can be marked as holding it. */
 	if (copy)
@@ -329,6 +349,10 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 		mmfs_reply_err(req, EINVAL);
 		return;
 	}
+	length = (m.flags & MMAPFS_ARG_DEFAULT_LENGTH) ? 0 : m.length;
+	if (advice_drops(m.advice) &&
+	    ((m.flags & MMAPFS_ARG_DEFAULT_LENGTH) || length > 0))
+		write_back(fs, inode, m.start, length);
 	pthread_rwlock_rdlock(&inode->lock);
 	if (!inode->map) {
 		err = -EINVAL; /* start is out of bounds of an empty map */

@@ -80,6 +80,45 @@ run()
 run "default"
 run "-o writeback" writeback
 
+# A client's stores through its own mapping, not yet written back, and a
+# MOVE or MADV_REMOVE by ioctl over the same pages: the ioctl has the
+# kernel write those pages back first, so both count, as with two maps
+# of one file in Python (the invalidation after the change used to write
+# the stores back over it: the move lost, the removed page back).
+for o in default cache=never anon; do
+	case $o in
+	anon) mmfs_anon_mount ;;
+	default) mmfs_mount ;;
+	*) mmfs_mount "$o" ;;
+	esac
+	res=$(py "$M/dm" 2>&1 <<'EOF'
+import fcntl, mmap, os, struct, sys
+MOVE = (1 << 30) | (24 << 16) | (0xB7 << 8) | 4
+MADV = (1 << 30) | (24 << 16) | (0xB7 << 8) | 1
+with open(sys.argv[1], "wb") as f:
+    f.write(b"S" * 10 + b"." * 12278)
+fd = os.open(sys.argv[1], os.O_RDWR)
+m = mmap.mmap(fd, 12288)
+m[4096] = ord("Z")  # in the move's destination: the move wins
+m[4196] = ord("z")  # beside it: kept
+m[8300] = ord("Y")  # in the removed page: gone
+fcntl.ioctl(fd, MOVE, struct.pack("=qqq", 4096, 0, 10))
+fcntl.ioctl(fd, MADV, struct.pack("=iIqq", mmap.MADV_REMOVE, 0, 8192, 4096))
+os.fsync(fd)
+got = (m[4096:4106], m[4196:4197], m[8192:12288].count(0))
+m.close()
+os.close(fd)
+with open(sys.argv[1], "rb") as f:
+    d = f.read()
+want = (b"S" * 10, b"z", 4096)
+assert got == want, "through the map: %s" % (got,)
+assert (d[4096:4106], d[4196:4197], d[8192:].count(0)) == want, "read back"
+EOF
+) || fail "$o: a move and a removal over a client's unwritten stores: $res"
+	ok "$o: a move and a removal over a client's unwritten stores both count"
+	mmfs_umount
+done
+
 # -o writeback: an ioctl first has the kernel write back the file's cached
 # writes, so find sees bytes written a moment before, with no fsync.
 mmfs_mount writeback
