@@ -217,6 +217,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	char path[64];
 	int err = 0, fd = -1;
 
+	/* -o writeback: the kernel owns mtime and ctime, and sends them as
+	 * it writes the file back and with a truncation.  A copy mount
+	 * leaves them to the kernel's cache instead of refusing them. */
+	if (fs->access == MMFS_ACCESS_COPY && fs->writeback)
+		valid &= ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW |
+			   FUSE_SET_ATTR_CTIME);
 	if (fs->access == MMFS_ACCESS_READ ||
 	    (fs->access == MMFS_ACCESS_COPY && (valid & meta))) {
 		mmfs_reply_err(req, EROFS);

@@ -192,6 +192,31 @@ EOF
 ok "copy: sizes no map can reach: EFBIG, file intact"
 mmfs_umount
 
+# access=copy with -o writeback: the kernel sends the times it owns as it
+# writes a file back and with a truncation; they stay in its cache, and
+# neither fsync nor close fails (they got EROFS).
+snapshot >"$T/before-cw"
+mmfs_mount access=copy writeback
+py "$M/file" <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.pwrite(fd, b"PRIVATE", 3)
+os.fsync(fd)
+os.ftruncate(fd, 100)
+os.fsync(fd)
+os.close(fd)
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_TRUNC)
+os.write(fd, b"again")
+os.close(fd)
+with open(sys.argv[1], "rb") as f:
+    assert f.read() == b"again", "read back"
+EOF
+ok "copy,writeback: writes, truncations, fsync and close succeed"
+mmfs_umount
+snapshot >"$T/after-cw"
+assert_file_eq "$T/before-cw" "$T/after-cw" \
+	"copy,writeback: BACKING unchanged in bytes and metadata"
+
 # A directory the daemon may not read fails at open, as open(2) fails in
 # the backing directory, though the daemon opens a directory's stream only
 # at its first readdir (t-fds).  The daemon runs as root without the
