@@ -94,7 +94,11 @@ static void inval_cache(struct mmfs_fs *fs, struct mmfs_inode *inode,
 static void write_back(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       int64_t off, int64_t len)
 {
-	if (fs->se && !fs->writeback && off >= 0 && len >= 0)
+	if (off < 0 || len < 0)
+		return; /* the engine refuses the range */
+	if (len > INT64_MAX - off)
+		len = 0;
+	if (fs->se && !fs->writeback)
 		fuse_lowlevel_notify_inval_inode(fs->se, mmfs_ino_of(fs, inode),
 						 off, len);
 }
