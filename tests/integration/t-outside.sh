@@ -584,7 +584,8 @@ done
 mkdir "$B/ls"
 for i in $(seq 1 40); do printf '%s\n' "$i" >"$B/ls/f$i"; done
 mmfs_mount
-listing() { (cd "$1" && ls -lai --time-style=+%s . && stat -c '%n %i %s' *); }
+# (the directory itself left out: its times are cached for the timeout)
+listing() { (cd "$1" && ls -li --time-style=+%s && stat -c '%n %i %s' *); }
 assert_eq "$(listing "$B/ls")" "$(listing "$M/ls")" "first listing"
 rm "$B/ls/f7"
 printf 'new\n' >"$B/ls/f41"
