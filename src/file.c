@@ -550,49 +550,6 @@ static int falloc_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	return err;
 }
 
-/*
- * access=copy: punch a hole in, or zero a range of, the private data
- * (lock exclusive), up to its end or, for a ZERO_RANGE without
- * KEEP_SIZE, past it.  The bytes read as zeros after, as the backing
- * file's would; stretches that read as zeros already are left alone, so
- * that their pages get no private copy.
- */
-static int private_zero(struct mmfs_fs *fs, struct mmfs_inode *inode, int mode,
-			uint64_t off, uint64_t end)
-{
-	static const char zeros[65536];
-	char buf[sizeof(zeros)];
-	uint64_t cur;
-	ssize_t n;
-	size_t k;
-	int err;
-
-	err = mmfs_map_ensure(fs, inode);
-	if (!err)
-		err = mmfs_data_size(inode, &cur);
-	if (!err && !(mode & FALLOC_FL_KEEP_SIZE) && end > cur) {
-		err = mmfs_set_size(fs, inode, -1, end);
-		cur = end;
-	}
-	if (err)
-		return err;
-	if (end > cur)
-		end = cur;
-	for (; off < end; off += k) {
-		k = end - off < sizeof(zeros) ? (size_t)(end - off)
-					      : sizeof(zeros);
-		n = inode->map ? mmfs_pread(inode->map, buf, k, off) : -EIO;
-		if (n == (ssize_t)k && memcmp(buf, zeros, k) == 0)
-			continue;
-		n = write_private(fs, inode, zeros, k, off);
-		if (n < 0)
-			return (int)n;
-		if ((size_t)n != k)
-			return -EIO;
-	}
-	return 0;
-}
-
 void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		       off_t length, struct fuse_file_info *fi)
 {
@@ -614,13 +571,8 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	mmfs_loop_yield();
 	pthread_rwlock_wrlock(&inode->lock);
 	if (fs->access == MMFS_ACCESS_COPY) {
-		/* Private data: allocation is a size at most; a hole or a
-		 * zeroed range is zeros in it. */
-		if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) ||
-		    (mode & ~FALLOC_FL_KEEP_SIZE) == FALLOC_FL_ZERO_RANGE)
-			err = private_zero(fs, inode, mode, (uint64_t)offset,
-					   end);
-		else if (mode & ~FALLOC_FL_KEEP_SIZE)
+		/* Private data: only plain allocation means anything. */
+		if (mode & ~FALLOC_FL_KEEP_SIZE)
 			err = -EOPNOTSUPP;
 		else if (!(mode & FALLOC_FL_KEEP_SIZE)) {
 			err = mmfs_map_ensure(fs, inode);

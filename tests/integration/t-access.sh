@@ -115,32 +115,6 @@ d = open(sys.argv[1], "rb").read()
 assert d == b"COPIEDal contents\n" + bytes(82) + b"tail", d
 EOF
 ok "copy: a later open in another process sees the changed bytes"
-# A punched hole and a zeroed range read as zeros, as in the native file
-# (the zeroed range past the end grows the file, with KEEP_SIZE not).
-cp "$B/big" "$T/holes.native"
-py "$M/big" "$T/holes.native" <<'EOF'
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long,
-                           ctypes.c_long]
-KEEP, PUNCH, ZERO = 1, 2, 16
-def falloc(fd, mode, off, n):
-    if libc.fallocate(fd, mode, off, n) != 0:
-        raise OSError(ctypes.get_errno(), "fallocate mode %d" % mode)
-out = []
-for p in sys.argv[1:]:
-    fd = os.open(p, os.O_RDWR)
-    size = os.fstat(fd).st_size
-    falloc(fd, PUNCH | KEEP, 5000, 10000)
-    falloc(fd, ZERO, 40000, 5000)
-    falloc(fd, ZERO | KEEP, size - 100, 5000)
-    falloc(fd, ZERO, size - 10, 30)
-    out.append((os.fstat(fd).st_size, os.pread(fd, size + 100, 0)))
-    os.close(fd)
-assert out[0][0] == out[1][0], "sizes %d, native %d" % (out[0][0], out[1][0])
-assert out[0][1] == out[1][1], "bytes differ from native"
-EOF
-ok "copy: punched holes and zeroed ranges read as natively"
 assert_size "$M/file" 104 "copy: stat size through the mount"
 # A statx(2) that asks for the birth time is a FUSE_STATX, answered apart.
 assert_eq "104 $(stat -c %W "$B/file")" "$(stat -c '%s %W' "$M/file")" \
