@@ -131,10 +131,12 @@ struct mmfs_inode {
 	bool used;	    /* looked up or opened since the prune clock's
 			     * hand last passed (prune.c) */
 
-	/* When an entry reply last gave the kernel this inode's name and
-	 * attributes (CLOCK_MONOTONIC_COARSE, ns), or 0 once they may be
-	 * stale there (see mmfs_entry_fresh). */
+	/* When an entry reply last gave the kernel this inode under a name
+	 * with its attributes (CLOCK_MONOTONIC_COARSE, ns), or 0 once they
+	 * may be stale there, and a hash of that directory and name (see
+	 * mmfs_entry_fresh). */
 	_Atomic int64_t entry_sent;
+	_Atomic uint32_t entry_name;
 
 	/* Protected by lock. */
 	pthread_rwlock_t lock;
@@ -306,7 +308,8 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 void mmfs_forget_one(struct mmfs_fs *fs, struct mmfs_inode *inode, uint64_t n);
 void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode);
 bool mmfs_stale(const struct mmfs_inode *inode, dev_t dev, ino_t ino);
-bool mmfs_entry_fresh(struct mmfs_fs *fs, dev_t dev, ino_t ino);
+bool mmfs_entry_fresh(struct mmfs_fs *fs, struct mmfs_inode *parent,
+		      const char *name, ino_t ino);
 
 /* The kernel marks the inode's attributes stale by itself (after a read,
  * a write, an xattr change...): an entry sent before no longer counts. */

@@ -552,35 +552,57 @@ static int64_t coarse_now(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* FNV-1a of the directory and the name an entry was sent under. */
+static uint32_t name_key(const struct mmfs_inode *parent, const char *name)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)parent->ino ^
+		     (uint32_t)(parent->ino >> 32);
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
 /*
- * Does the kernel hold the inode (dev, ino) with an entry and attributes
- * that a reply gave it less than half their timeout ago?  A READDIRPLUS
- * then sends the name without them (node id 0): the kernel keeps what it
- * has, and the daemon spares a lookup per name.  The kernel asks for
- * READDIRPLUS at every listing from its start, so a listing repeated at
- * once (a second `ls -l`, `git status`, `find`) would otherwise look
- * every name up again.  Wrong only in cost: a name sent without
- * attributes is looked up, or its attributes asked for, when needed.
+ * Does the kernel hold the inode (parent's device, ino) under this name
+ * in parent, with an entry and attributes that a reply gave it less than
+ * half their timeout ago?  A READDIRPLUS then sends the name without them
+ * (node id 0): the kernel keeps what it has, and the daemon spares a
+ * lookup per name.  The kernel asks for READDIRPLUS at every listing from
+ * its start, so a listing repeated at once (a second `ls -l`, `git
+ * status`, `find`) would otherwise look every name up again.  A name that
+ * now names another inode (renamed over or linked behind the mount) is
+ * looked up.  Attributes changed behind the mount within that half
+ * timeout are not refreshed by the listing, as they are not by a stat.
  */
-bool mmfs_entry_fresh(struct mmfs_fs *fs, dev_t dev, ino_t ino)
+bool mmfs_entry_fresh(struct mmfs_fs *fs, struct mmfs_inode *parent,
+		      const char *name, ino_t ino)
 {
 	struct mmfs_inode *p;
 	int64_t sent = 0;
+	uint32_t key = 0;
 
 	if (fs->fresh_ns <= 0)
 		return false;
 	pthread_mutex_lock(&fs->table_lock);
-	p = table_find(fs, dev, ino);
-	if (p && p->nlookup > 0)
+	p = table_find(fs, parent->dev, ino);
+	if (p && p->nlookup > 0) {
 		sent = atomic_load_explicit(&p->entry_sent,
 					    memory_order_relaxed);
+		key = atomic_load_explicit(&p->entry_name,
+					   memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&fs->table_lock);
-	return sent > 0 && coarse_now() - sent < fs->fresh_ns;
+	return sent > 0 && coarse_now() - sent < fs->fresh_ns &&
+	       key == name_key(parent, name);
 }
 
-static void fill_entry(struct mmfs_fs *fs, struct mmfs_inode *inode,
+static void fill_entry(struct mmfs_fs *fs, struct mmfs_inode *parent,
+		       const char *name, struct mmfs_inode *inode,
 		       struct stat *st, struct fuse_entry_param *e)
 {
+	atomic_store_explicit(&inode->entry_name, name_key(parent, name),
+			      memory_order_relaxed);
 	atomic_store_explicit(&inode->entry_sent, coarse_now(),
 			      memory_order_relaxed);
 	private_stat(fs, inode, st);
@@ -614,7 +636,7 @@ static int lookup_without_fd(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	pthread_mutex_unlock(&fs->table_lock);
 	if (!inode)
 		return err;
-	fill_entry(fs, inode, &st, e);
+	fill_entry(fs, parent, name, inode, &st, e);
 	return 0;
 }
 
@@ -691,7 +713,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	else if (fd < 0) /* a new inode took it */
 		mmfs_prune(fs, inode->fd);
 
-	fill_entry(fs, inode, &st, e);
+	fill_entry(fs, parent, name, inode, &st, e);
 	return 0;
 }
 

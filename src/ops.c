@@ -608,7 +608,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		 * all at once, before the kernel can let go of any; nor
 		 * for a name the kernel has fresh */
 		if (plus && !is_dot(name) && !mmfs_prune_short(fs) &&
-		    !mmfs_entry_fresh(fs, dir->dev, d->entry->d_ino)) {
+		    !mmfs_entry_fresh(fs, dir, name, d->entry->d_ino)) {
 			err = -mmfs_do_lookup(fs, dir, name, &e);
 			if (err == ENOENT) { /* removed meanwhile: skip it */
 				err = 0;

@@ -76,8 +76,8 @@ int fuse_lowlevel_notify_inval_inode(struct fuse_session *se, fuse_ino_t ino,
 {
 	(void)se;
 	(void)ino;
-	/* len 0: everything from off on */
-	FZ_CHECK(off >= 0 && len >= 0 && off <= INT64_MAX - len,
+	/* off < 0: the attributes only; len 0: everything from off on */
+	FZ_CHECK(off < 0 || (len >= 0 && off <= INT64_MAX - len),
 		 "cache notice for %lld + %lld", (long long)off,
 		 (long long)len);
 	return 0;

@@ -400,6 +400,16 @@ expect 0 "" "" madvise "$R" sequential "$PAGE" 9999999
 einval madvise "$R" normal 5000
 einval madvise "$R" normal 9999
 einval madvise "$R" normal -1
+# Filling a hole's pages for writing allocates them: stat sees the blocks
+# and the new mtime at once, listed just before or not.
+truncate -s 4M "$B/hole4"
+touch -d @1000000000 "$B/hole4"
+ls -ls "$M" >/dev/null
+expect 0 "" "" madvise "$M/hole4" 23
+ls -ls "$M" >/dev/null
+assert_eq "$(stat -c '%b %Y' "$B/hole4")" "$(stat -c '%b %Y' "$M/hole4")" \
+	"blocks and mtime after MADV_POPULATE_WRITE, through the mount"
+rm "$B/hole4"
 einval madvise "$R" normal 0 -1
 einval madvise "$R" normal 1
 einval madvise "$R" 12345

@@ -587,11 +587,16 @@ mmfs_mount
 # (the directory itself left out: its times are cached for the timeout)
 listing() { (cd "$1" && ls -li --time-style=+%s && stat -c '%n %i %s' *); }
 assert_eq "$(listing "$B/ls")" "$(listing "$M/ls")" "first listing"
+stat "$M/ls/h12" 2>/dev/null && fail "h12 exists before it is made"
 rm "$B/ls/f7"
 printf 'new\n' >"$B/ls/f41"
 mv "$B/ls/f8" "$B/ls/g8"
+mv "$B/ls/f10" "$B/ls/f11"   # a name the kernel has, now another file's
+ln "$B/ls/f12" "$B/ls/h12"   # a name the kernel has as missing
 assert_eq "$(listing "$B/ls")" "$(listing "$M/ls")" \
 	"a listing repeated after BACKING changed shows it as it is"
+assert_eq "10 12" "$(cat "$M/ls/f11" "$M/ls/h12" | paste -sd ' ')" \
+	"names replaced and linked behind the mount read their new files"
 if command -v strace >/dev/null; then
 	# a lookup opens or stats the name in its directory: openat(dirfd,
 	# "f1", ...) or newfstatat(dirfd, "f1", ...)
