@@ -115,6 +115,22 @@ d = open(sys.argv[1], "rb").read()
 assert d == b"COPIEDal contents\n" + bytes(82) + b"tail", d
 EOF
 ok "copy: a later open in another process sees the changed bytes"
+# Of fallocate, a copy mount serves allocation (which may grow the file);
+# holes and zeroed ranges are refused, as mmapfs(1) says.
+py "$M/big" <<'EOF'
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long,
+                           ctypes.c_long]
+fd = os.open(sys.argv[1], os.O_RDWR)
+before = os.pread(fd, 1 << 20, 0)
+for mode in (1 | 2, 16, 16 | 1):  # PUNCH_HOLE|KEEP_SIZE, ZERO_RANGE (+KEEP)
+    assert libc.fallocate(fd, mode, 4096, 8192) == -1, mode
+    assert ctypes.get_errno() == errno.EOPNOTSUPP, (mode, ctypes.get_errno())
+assert os.pread(fd, 1 << 20, 0) == before, "bytes changed"
+os.close(fd)
+EOF
+ok "copy: punching holes and zeroing ranges fail with EOPNOTSUPP"
 assert_size "$M/file" 104 "copy: stat size through the mount"
 # A statx(2) that asks for the birth time is a FUSE_STATX, answered apart.
 assert_eq "104 $(stat -c %W "$B/file")" "$(stat -c '%s %W' "$M/file")" \
