@@ -615,9 +615,8 @@ static void mark_read(struct mmfs_fs *fs, struct mmfs_inode *inode,
 {
 	char c;
 
-	if (pread(mmfs_handle_fd(inode, h), &c, 1, (off_t)pos) == 1 && fs->se)
-		fuse_lowlevel_notify_inval_inode(fs->se, mmfs_ino_of(fs, inode),
-						 -1, 0);
+	if (pread(mmfs_handle_fd(inode, h), &c, 1, (off_t)pos) == 1)
+		mmfs_attrs_changed(fs, inode);
 }
 
 void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,

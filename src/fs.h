@@ -312,10 +312,14 @@ bool mmfs_entry_fresh(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		      const char *name, ino_t ino);
 
 /* The kernel marks the inode's attributes stale by itself (after a read,
- * a write, an xattr change...): an entry sent before no longer counts. */
+ * a write, an xattr change...): an entry sent before no longer counts.
+ * Stored only when set, so that readers of one file on several CPUs do
+ * not pass its cache line between them at every read. */
 static inline void mmfs_entry_stale(struct mmfs_inode *inode)
 {
-	atomic_store_explicit(&inode->entry_sent, 0, memory_order_relaxed);
+	if (atomic_load_explicit(&inode->entry_sent, memory_order_relaxed))
+		atomic_store_explicit(&inode->entry_sent, 0,
+				      memory_order_relaxed);
 }
 int mmfs_getattr_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct stat *st);
@@ -333,6 +337,7 @@ struct mmfs_inode *mmfs_name_going(struct mmfs_fs *fs, struct mmfs_inode *dir,
 void mmfs_name_gone(struct mmfs_fs *fs, struct mmfs_inode *inode);
 void mmfs_kill_suidgid(struct mmfs_fs *fs, fuse_req_t req,
 		       struct mmfs_inode *inode, int fd);
+void mmfs_attrs_changed(struct mmfs_fs *fs, struct mmfs_inode *inode);
 const char *mmfs_procpath(int fd, char *buf, size_t len);
 
 /* prune.c: asking the kernel to forget idle inodes as descriptors run

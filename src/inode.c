@@ -220,7 +220,15 @@ void mmfs_kill_suidgid(struct mmfs_fs *fs, fuse_req_t req,
 	    fchmodat(AT_FDCWD, mmfs_procpath(inode->fd, path, sizeof(path)), m,
 		     0) < 0)
 		return;
-	/* the kernel's cached mode is stale now */
+	mmfs_attrs_changed(fs, inode); /* the kernel's cached mode */
+}
+
+/* The file's attributes changed where the kernel does not see it: it
+ * takes them again at the next stat.  Attributes only (offset -1): no
+ * page is dropped or waited for, so any thread may call this. */
+void mmfs_attrs_changed(struct mmfs_fs *fs, struct mmfs_inode *inode)
+{
+	mmfs_entry_stale(inode);
 	if (fs->se)
 		fuse_lowlevel_notify_inval_inode(fs->se, mmfs_ino_of(fs, inode),
 						 -1, 0);

@@ -384,12 +384,8 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 		inval_cache(fs, inode, m.start, length);
 	/* filling the pages for writing allocates blocks and moves mtime:
 	 * the kernel takes the attributes again */
-	if (err == 0 && m.advice == MADV_POPULATE_WRITE && length > 0 &&
-	    fs->se) {
-		mmfs_entry_stale(inode);
-		fuse_lowlevel_notify_inval_inode(fs->se, mmfs_ino_of(fs, inode),
-						 -1, 0);
-	}
+	if (err == 0 && m.advice == MADV_POPULATE_WRITE && length > 0)
+		mmfs_attrs_changed(fs, inode);
 	reply_status(req, err);
 }
 

@@ -779,13 +779,13 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
  * default_permissions; it then drops its cached attributes on its own),
  * the kernel does not know that and would show the old mode until they
  * time out: drop them before replying, so that the caller's next stat
- * asks us.  Attributes only (offset -1): no page is dropped or waited for.
+ * asks us.
  */
-static void acl_changed(struct mmfs_fs *fs, fuse_ino_t ino, const char *name)
+static void acl_changed(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			const char *name)
 {
-	if (fs->se && !fs->kernel_acl &&
-	    strcmp(name, "system.posix_acl_access") == 0)
-		fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+	if (!fs->kernel_acl && strcmp(name, "system.posix_acl_access") == 0)
+		mmfs_attrs_changed(fs, inode);
 }
 
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -809,7 +809,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		return;
 	}
 	mmfs_entry_stale(inode);
-	acl_changed(fs, ino, name);
+	acl_changed(fs, inode, name);
 	mmfs_reply_err(req, 0);
 }
 
@@ -833,7 +833,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		return;
 	}
 	mmfs_entry_stale(inode);
-	acl_changed(fs, ino, name);
+	acl_changed(fs, inode, name);
 	mmfs_reply_err(req, 0);
 }
 

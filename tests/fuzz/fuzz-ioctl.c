@@ -123,6 +123,12 @@ void mmfs_mark_private(struct mmfs_fs *f, struct mmfs_inode *in)
 	in->priv = true;
 }
 
+void mmfs_attrs_changed(struct mmfs_fs *f, struct mmfs_inode *in)
+{
+	(void)f;
+	(void)in; /* the kernel's attributes: none here */
+}
+
 int mmfs_reopen(struct mmfs_inode *in, int flags)
 {
 	(void)in;
