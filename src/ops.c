@@ -448,6 +448,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	going = mmfs_name_going(fs, dir, name);
 	err = unlinkat(dir->fd, name, 0) < 0 ? errno : 0;
 	mmfs_name_gone(fs, going);
+	mmfs_names_moved(fs);
 	mmfs_reply_err(req, err);
 }
 
@@ -455,11 +456,13 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
 	struct mmfs_inode *dir = mmfs_inode_of(fs, parent);
+	int err;
 
 	if (refuse_change(req, fs))
 		return;
-	mmfs_reply_err(req,
-		       unlinkat(dir->fd, name, AT_REMOVEDIR) < 0 ? errno : 0);
+	err = unlinkat(dir->fd, name, AT_REMOVEDIR) < 0 ? errno : 0;
+	mmfs_names_moved(fs);
+	mmfs_reply_err(req, err);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -491,6 +494,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		err = renameat(dir->fd, name, ndir->fd, newname);
 	err = err < 0 ? errno : 0;
 	mmfs_name_gone(fs, going);
+	mmfs_names_moved(fs);
 	mmfs_reply_err(req, err);
 }
 
@@ -606,9 +610,13 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		/* no inode (node id 0) while descriptors are short: a
 		 * listing larger than the daemon's limit would take them
 		 * all at once, before the kernel can let go of any; nor
-		 * for a name the kernel has fresh */
+		 * for a name the kernel has fresh, unless it may be a
+		 * directory (a mount point in BACKING shows the inode it
+		 * covers) */
 		if (plus && !is_dot(name) && !mmfs_prune_short(fs) &&
-		    !mmfs_entry_fresh(fs, dir, name, d->entry->d_ino)) {
+		    (d->entry->d_type == DT_DIR ||
+		     d->entry->d_type == DT_UNKNOWN ||
+		     !mmfs_entry_fresh(fs, dir, name, d->entry->d_ino))) {
 			err = -mmfs_do_lookup(fs, dir, name, &e);
 			if (err == ENOENT) { /* removed meanwhile: skip it */
 				err = 0;
@@ -625,9 +633,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			entsize = fuse_add_direntry(req, p, rem, name, &e.attr,
 						    next);
 		if (entsize > rem) {
-			if (e.ino)
+			if (e.ino) { /* not sent after all */
+				mmfs_entry_stale(mmfs_inode_of(fs, e.ino));
 				mmfs_forget_one(fs, mmfs_inode_of(fs, e.ino),
 						1);
+			}
 			break;
 		}
 		p += entsize;

@@ -597,6 +597,49 @@ assert_eq "$(listing "$B/ls")" "$(listing "$M/ls")" \
 	"a listing repeated after BACKING changed shows it as it is"
 assert_eq "10 12" "$(cat "$M/ls/f11" "$M/ls/h12" | paste -sd ' ')" \
 	"names replaced and linked behind the mount read their new files"
+# Names the kernel moved itself (an exchange through the mount) and moved
+# back behind it; a tmpfs mounted over a directory in BACKING (readdir
+# shows the inode it covers); names replaced behind the mount all over a
+# listing that takes several replies: each reads what BACKING has now.
+py "$M/ls/f20" "$M/ls/f21" "$B/ls/f20" "$B/ls/f21" <<'EOF' ||
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def exchange(a, b):
+    if libc.renameat2(-100, a.encode(), -100, b.encode(), 2) != 0:
+        raise OSError(ctypes.get_errno(), "renameat2 %s %s" % (a, b))
+ma, mb, ba, bb = sys.argv[1:5]
+os.listdir(os.path.dirname(ma))
+exchange(ma, mb)  # through the mount
+exchange(ba, bb)  # and back, behind it
+os.listdir(os.path.dirname(ma))
+got = [open(p).read() for p in (ma, mb)]
+assert got == ["20\n", "21\n"], got
+EOF
+	fail "an exchange through the mount, undone behind it"
+ok "an exchange through the mount, undone behind it, then a listing"
+mkdir -p "$B/ls/d/mp"
+printf 'covered\n' >"$B/ls/d/mp/c"
+ls -l "$M/ls/d" >/dev/null
+if mount -t tmpfs mmfs-lsmp "$B/ls/d/mp" 2>/dev/null; then
+	MMFS_CLEANUP_HOOKS+=("! mountpoint -q '$B/ls/d/mp' ||
+		umount -l '$B/ls/d/mp'")
+	printf 'on tmpfs\n' >"$B/ls/d/mp/t"
+	ls -l "$M/ls/d" >/dev/null
+	assert_eq "t" "$(ls "$M/ls/d/mp")" \
+		"a tmpfs mounted in BACKING over a listed directory"
+	umount -l "$B/ls/d/mp" # the daemon holds its root
+fi
+long=$(printf 'x%.0s' {1..200})
+for i in $(seq 100 399); do printf '%s\n' "$i" >"$B/ls/$long$i"; done
+ls -l "$M/ls" >/dev/null
+for i in $(seq 100 2 399); do mv "$B/ls/$long$((i + 1))" "$B/ls/$long$i"; done
+ls -l "$M/ls" >/dev/null
+bad=0
+for i in $(seq 100 2 399); do
+	[ "$(cat "$M/ls/$long$i")" = "$((i + 1))" ] || bad=$((bad + 1))
+done
+assert_eq 0 "$bad" "names renamed over behind the mount, in a listing of many replies"
+rm -f "$B/ls/$long"*
 if command -v strace >/dev/null; then
 	# a lookup opens or stats the name in its directory: openat(dirfd,
 	# "f1", ...) or newfstatat(dirfd, "f1", ...)
