@@ -134,9 +134,11 @@ struct mmfs_inode {
 	/* When an entry reply last gave the kernel this inode under a name
 	 * with its attributes (CLOCK_MONOTONIC_COARSE, ns), or 0 once they
 	 * may be stale there, and a hash of that directory and name and of
-	 * fs->names_moved then (see mmfs_entry_fresh). */
+	 * the directory's names_moved then (see mmfs_entry_fresh). */
 	_Atomic int64_t entry_sent;
 	_Atomic uint64_t entry_name;
+	/* A directory's: unlinks, rmdirs and renames in it served. */
+	_Atomic uint64_t names_moved;
 
 	/* Protected by lock. */
 	pthread_rwlock_t lock;
@@ -265,7 +267,6 @@ struct mmfs_fs {
 	unsigned int max_read;	 /* -o max_read=N, 0 if not given */
 	double timeout;		 /* entry and attribute timeout, seconds */
 	int64_t fresh_ns;	 /* half of it, in ns (mmfs_entry_fresh) */
-	_Atomic uint64_t names_moved; /* unlinks, rmdirs and renames served */
 	struct fuse_session *se; /* for cache invalidation notices */
 	int standin; /* what a given-up inode's number names (inode.c) */
 	struct mmfs_inode root;
@@ -311,7 +312,7 @@ void mmfs_release_done(struct mmfs_fs *fs, struct mmfs_inode *inode);
 bool mmfs_stale(const struct mmfs_inode *inode, dev_t dev, ino_t ino);
 bool mmfs_entry_fresh(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		      const char *name, ino_t ino);
-void mmfs_names_moved(struct mmfs_fs *fs);
+void mmfs_names_moved(struct mmfs_inode *dir);
 
 /* The kernel marks the inode's attributes stale by itself (after a read,
  * a write, an xattr change...): an entry sent before no longer counts.

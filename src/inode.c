@@ -561,29 +561,28 @@ static int64_t coarse_now(void)
 }
 
 /* A hash (FNV-1a, 64 bits, then mixed) of the directory and the name
- * an entry is sent under, and of the count of names moved through the
- * mount so far. */
-static uint64_t name_key(struct mmfs_fs *fs, const struct mmfs_inode *parent,
-			 const char *name)
+ * an entry is sent under, and of the count of names moved in that
+ * directory through the mount so far. */
+static uint64_t name_key(struct mmfs_inode *parent, const char *name)
 {
 	uint64_t h = 14695981039346656037ull;
 
 	for (; *name; name++)
 		h = (h ^ (unsigned char)*name) * 1099511628211ull;
 	h ^= (uint64_t)parent->ino * 0x9E3779B97F4A7C15ull;
-	h ^= atomic_load_explicit(&fs->names_moved, memory_order_relaxed) *
+	h ^= atomic_load_explicit(&parent->names_moved, memory_order_relaxed) *
 	     0xC2B2AE3D27D4EB4Full;
 	h ^= h >> 29;
 	return h;
 }
 
-/* An unlink, rmdir or rename served: the kernel moves or drops its own
- * entries for them, with no entry reply, so no entry sent before counts
- * as fresh any more (mmfs_entry_fresh).  Called before the reply, while
- * the kernel still holds the directories locked. */
-void mmfs_names_moved(struct mmfs_fs *fs)
+/* An unlink, rmdir or rename in dir served: the kernel moves or drops
+ * its own entries there, with no entry reply, so no entry sent before
+ * under a name in dir counts as fresh any more (mmfs_entry_fresh).
+ * Called before the reply, while the kernel still holds dir locked. */
+void mmfs_names_moved(struct mmfs_inode *dir)
 {
-	atomic_fetch_add_explicit(&fs->names_moved, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&dir->names_moved, 1, memory_order_relaxed);
 }
 
 /*
@@ -595,8 +594,9 @@ void mmfs_names_moved(struct mmfs_fs *fs)
  * its start, so a listing repeated at once (a second `ls -l`, `git
  * status`, `find`) would otherwise look every name up again.  A name that
  * now names another inode (renamed over or linked behind the mount) is
- * looked up, and so is every name once a name has moved through the
- * mount (the kernel then changed its entries without a reply from us).
+ * looked up, and so is every name of a directory once a name in it has
+ * moved through the mount (the kernel then changed its entries without a
+ * reply from us).
  * Attributes changed behind the mount within that half timeout are not
  * refreshed by the listing, as they are not by a stat.
  */
@@ -619,14 +619,14 @@ bool mmfs_entry_fresh(struct mmfs_fs *fs, struct mmfs_inode *parent,
 	}
 	pthread_mutex_unlock(&fs->table_lock);
 	return sent > 0 && coarse_now() - sent < fs->fresh_ns &&
-	       key == name_key(fs, parent, name);
+	       key == name_key(parent, name);
 }
 
 static void fill_entry(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		       const char *name, struct mmfs_inode *inode,
 		       struct stat *st, struct fuse_entry_param *e)
 {
-	atomic_store_explicit(&inode->entry_name, name_key(fs, parent, name),
+	atomic_store_explicit(&inode->entry_name, name_key(parent, name),
 			      memory_order_relaxed);
 	atomic_store_explicit(&inode->entry_sent, coarse_now(),
 			      memory_order_relaxed);

@@ -448,7 +448,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	going = mmfs_name_going(fs, dir, name);
 	err = unlinkat(dir->fd, name, 0) < 0 ? errno : 0;
 	mmfs_name_gone(fs, going);
-	mmfs_names_moved(fs);
+	mmfs_names_moved(dir);
 	mmfs_reply_err(req, err);
 }
 
@@ -461,7 +461,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (refuse_change(req, fs))
 		return;
 	err = unlinkat(dir->fd, name, AT_REMOVEDIR) < 0 ? errno : 0;
-	mmfs_names_moved(fs);
+	mmfs_names_moved(dir);
 	mmfs_reply_err(req, err);
 }
 
@@ -494,7 +494,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		err = renameat(dir->fd, name, ndir->fd, newname);
 	err = err < 0 ? errno : 0;
 	mmfs_name_gone(fs, going);
-	mmfs_names_moved(fs);
+	mmfs_names_moved(dir);
+	mmfs_names_moved(ndir);
 	mmfs_reply_err(req, err);
 }
 
