@@ -596,9 +596,8 @@ void mmfs_names_moved(struct mmfs_inode *dir)
  * now names another inode (renamed over or linked behind the mount) is
  * looked up, and so is every name of a directory once a name in it has
  * moved through the mount (the kernel then changed its entries without a
- * reply from us).
- * Attributes changed behind the mount within that half timeout are not
- * refreshed by the listing, as they are not by a stat.
+ * reply from us).  Attributes changed behind the mount within that half
+ * timeout are not refreshed by the listing, as they are not by a stat.
  */
 bool mmfs_entry_fresh(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		      const char *name, ino_t ino)
