@@ -45,33 +45,6 @@ void mmfs_procdir_open(void)
 			open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* open(2) the object behind our descriptor fd again, by /proc. */
-static int open_proc(int fd, int flags)
-{
-	char name[64];
-
-	if (proc_fd_dir >= 0) {
-		snprintf(name, sizeof(name), "%d", fd);
-		return openat(proc_fd_dir, name, flags);
-	}
-	return open(mmfs_procpath(fd, name, sizeof(name)), flags);
-}
-
-/* Open the backing object again with real access (the inode holds only an
- * O_PATH descriptor, or one with other access).  O_NOATIME in flags is
- * dropped where the daemon may not use it (mmfs_openat).  Returns the new
- * fd or -errno. */
-int mmfs_reopen(struct mmfs_inode *inode, int flags)
-{
-	int fd;
-
-	flags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC;
-	fd = open_proc(inode->fd, flags);
-	if (fd < 0 && errno == EPERM && (flags & O_NOATIME))
-		fd = open_proc(inode->fd, flags & ~O_NOATIME);
-	return fd < 0 ? -errno : fd;
-}
-
 /* openat(2), and again without O_NOATIME where that flag was refused (it
  * needs the file's owner or CAP_FOWNER; the open had no effect then). */
 int mmfs_openat(int dirfd, const char *name, int flags, mode_t mode)
@@ -81,6 +54,33 @@ int mmfs_openat(int dirfd, const char *name, int flags, mode_t mode)
 	if (fd < 0 && errno == EPERM && (flags & O_NOATIME))
 		fd = openat(dirfd, name, flags & ~O_NOATIME, mode);
 	return fd;
+}
+
+/* open(2) the object behind our descriptor fd again, by /proc
+ * (mmfs_openat). */
+static int open_proc(int fd, int flags)
+{
+	char name[64];
+
+	if (proc_fd_dir >= 0) {
+		snprintf(name, sizeof(name), "%d", fd);
+		return mmfs_openat(proc_fd_dir, name, flags, 0);
+	}
+	return mmfs_openat(AT_FDCWD, mmfs_procpath(fd, name, sizeof(name)),
+			   flags, 0);
+}
+
+/* Open the backing object again with real access (the inode holds only an
+ * O_PATH descriptor, or one with other access).  O_NOATIME in flags is
+ * dropped where the daemon may not use it.  Returns the new fd or
+ * -errno. */
+int mmfs_reopen(struct mmfs_inode *inode, int flags)
+{
+	int fd;
+
+	flags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC;
+	fd = open_proc(inode->fd, flags);
+	return fd < 0 ? -errno : fd;
 }
 
 /* MMFS_FD_READ/WRITE for the access mode of open(2) flags. */

@@ -565,6 +565,23 @@ static bool is_dot(const char *name)
 	       (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
+/*
+ * Does a READDIRPLUS entry need a lookup (attributes and a node id)?  Not
+ * "." and "..", which the kernel ignores; nor while descriptors are short:
+ * a listing larger than the daemon's limit would take them all at once,
+ * before the kernel can let go of any; nor for a name the kernel has
+ * fresh (mmfs_entry_fresh), unless it may be a directory: a mount point
+ * in BACKING shows the inode it covers.
+ */
+static bool needs_lookup(struct mmfs_fs *fs, struct mmfs_inode *dir,
+			 const struct dirent *de)
+{
+	if (is_dot(de->d_name) || mmfs_prune_short(fs))
+		return false;
+	return de->d_type == DT_DIR || de->d_type == DT_UNKNOWN ||
+	       !mmfs_entry_fresh(fs, dir, de->d_name, de->d_ino);
+}
+
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t offset, struct fuse_file_info *fi, bool plus)
 {
@@ -608,16 +625,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		memset(&e, 0, sizeof(e));
 		e.attr.st_ino = d->entry->d_ino;
 		e.attr.st_mode = (mode_t)d->entry->d_type << 12;
-		/* no inode (node id 0) while descriptors are short: a
-		 * listing larger than the daemon's limit would take them
-		 * all at once, before the kernel can let go of any; nor
-		 * for a name the kernel has fresh, unless it may be a
-		 * directory (a mount point in BACKING shows the inode it
-		 * covers) */
-		if (plus && !is_dot(name) && !mmfs_prune_short(fs) &&
-		    (d->entry->d_type == DT_DIR ||
-		     d->entry->d_type == DT_UNKNOWN ||
-		     !mmfs_entry_fresh(fs, dir, name, d->entry->d_ino))) {
+		/* an entry not looked up goes without attributes (node id 0) */
+		if (plus && needs_lookup(fs, dir, d->entry)) {
 			err = -mmfs_do_lookup(fs, dir, name, &e);
 			if (err == ENOENT) { /* removed meanwhile: skip it */
 				err = 0;
