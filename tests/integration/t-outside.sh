@@ -462,12 +462,14 @@ with open(back + "/g", "wb") as f:
 os.stat(mnt + "/g")  # the kernel caches the name
 os.unlink(back + "/g")
 seen = []
-for _ in range(3):
+for i in range(3):
     try:
         with open(mnt + "/g", "rb") as f:
             seen.append("%d bytes" % len(f.read()))
     except OSError as e:
         seen.append(os.strerror(e.errno))
+    if i == 0:  # the kernel sends the RELEASE after close(2) returns
+        time.sleep(0.2)
 for change in (lambda p: os.chmod(p, 0o600),
                lambda p: os.setxattr(p, "user.t", b"1"),
                lambda p: os.truncate(p, 0)):
