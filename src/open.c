@@ -372,9 +372,9 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		if (!S_ISREG(inode->type) ||
 		    (fs->access == MMFS_ACCESS_READ &&
 		     (mmfs_is_writable(fi->flags) || (fi->flags & O_TRUNC)))) {
-			mmfs_forget_one(fs, inode, 1);
-			mmfs_reply_err(req,
-				       S_ISDIR(inode->type) ? EISDIR : EROFS);
+			err = S_ISDIR(inode->type) ? EISDIR : EROFS;
+			mmfs_forget_one(fs, inode, 1); /* may free it */
+			mmfs_reply_err(req, err);
 			return;
 		}
 		/* handle_open opens it, as for open */

@@ -185,6 +185,25 @@ assert_file_eq "$T/before" "$T/after-copy" \
 mmfs_mount access=copy
 assert_content "$M/file" "original contents" "copy: remount shows BACKING"
 assert_file_eq "$B/big" "$M/big" "copy: remount discards the old changes"
+# A name the kernel has as missing, made a directory behind the mount:
+# open(O_CREAT) of it is EISDIR, and the daemon lives (it read the type
+# of an inode it had just freed).
+py "$M/made" "$B/made" <<'EOF'
+import os, sys
+try:
+    os.stat(sys.argv[1])
+except FileNotFoundError:
+    pass
+os.mkdir(sys.argv[2])
+try:
+    os.open(sys.argv[1], os.O_CREAT | os.O_RDONLY, 0o644)
+    sys.exit("open(O_CREAT) of a directory succeeded")
+except IsADirectoryError:
+    pass
+EOF
+ok "copy: open(O_CREAT) of a directory made behind the mount: EISDIR"
+mmfs_alive "copy: daemon alive after it"
+rmdir "$B/made"
 
 # Sizes no private map can reach (past the address space, or with no room
 # in it for one map that long): EFBIG, as on the other mounts, and the
