@@ -73,9 +73,11 @@ ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
 
 /*
  * A read whose pages fault: the backing file was truncated outside, or
- * (tmpfs) a hole cannot get a page on a full filesystem.  Copy what the
- * mapping still gives, let pread(2) on the backing file do the rest (it
- * reads holes without allocating, and reports real errors), re-sync.
+ * (tmpfs) a hole cannot get a page on a full filesystem; or a read of a
+ * file without a map (empty, or grown outside past what a map can
+ * reach).  Copy what the mapping still gives, let pread(2) on the backing
+ * file do the rest (it reads holes without allocating, and reports real
+ * errors), re-sync.
  */
 static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 			  struct mmfs_inode *inode, struct mmfs_handle *h,
@@ -186,6 +188,14 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 	}
 	len = inode->maplen;
+	if (!inode->map && !inode->priv && size > 0) {
+		/* No map: the file is empty, or has grown outside past what
+		 * a map can reach (mmfs_map_resync failed): pread(2) serves
+		 * it, as it serves an empty file. */
+		pthread_rwlock_unlock(&inode->lock);
+		read_fallback(req, fs, inode, h, size, pos);
+		return;
+	}
 	if (!inode->map || pos >= len || size == 0) {
 		pthread_rwlock_unlock(&inode->lock);
 		fuse_reply_buf(req, NULL, 0);
@@ -315,7 +325,9 @@ static int map_extend(struct mmfs_fs *fs, struct mmfs_inode *inode,
  * so that a size it cannot take (ENOMEM or ENFILE at the mapping limit)
  * fails before any byte changes; then pwrite(2) fills it, as every write
  * (see file_write).  A write that fails part way gives back the growth it
- * did not use: one that wrote nothing leaves no hole up to off.
+ * did not use: one that wrote nothing leaves no hole up to off.  A file
+ * grown outside past what any map can reach has none: a write within it
+ * goes to the backing file alone, one past its end fails (EFBIG).
  *
  * A mapped file grows by its map alone (mmfs_extend), and the pwrite
  * itself grows the file: the engine's resize would ftruncate it first,
@@ -326,14 +338,19 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 			  const char *buf, size_t size, uint64_t off)
 {
 	uint64_t end = off + size, old, keep;
+	struct stat st;
 	bool grow;
 	ssize_t r;
 	int err;
 
 	if (!inode->map) {
 		err = mmfs_map_resync(fs, inode);
+		/* grown outside past any map: within it, the file alone */
+		if (err < 0 && fstat(fd, &st) == 0 &&
+		    end <= (uint64_t)st.st_size)
+			return pwrite_all(fd, buf, size, off, false);
 		if (err < 0)
-			return err;
+			return mmfs_size_errno(err, end);
 	}
 	old = inode->map ? inode->maplen : 0;
 	grow = end > old && !inode->map_ro;
@@ -529,6 +546,7 @@ static int falloc_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	uint64_t end = (uint64_t)offset + (uint64_t)length;
 	bool grows = !(mode & FALLOC_FL_KEEP_SIZE);
 	struct stat st;
+	off_t was = -1; /* the size before, taken when there was no map */
 	int err = 0, resync;
 
 	if (grows && inode->map && !inode->map_ro && end > inode->maplen &&
@@ -537,12 +555,15 @@ static int falloc_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		if (err < 0)
 			return err;
 	}
-	if (grows && !inode->map && fstat(fd, &st) < 0)
-		return -errno;
+	if (grows && !inode->map) {
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		was = st.st_size;
+	}
 	if (fallocate(fd, mode, offset, length) < 0)
 		err = -errno;
 	resync = mmfs_map_resync(fs, inode);
-	if (!err && resync < 0 && grows && !inode->map && st.st_size == 0 &&
+	if (!err && resync < 0 && was == 0 && !inode->map &&
 	    ftruncate(fd, 0) == 0) {
 		mmfs_map_resync(fs, inode);
 		err = mmfs_size_errno(resync, end);

@@ -691,6 +691,36 @@ if mount -t tmpfs -o size=4M mmfs-rob "$T/rob" 2>"$T/rob.err"; then
 	exec 3<&-
 	assert_ok mount -o remount,rw "$T/rob"
 	mmfs_umount "$T/rom"
+	# A file held open that grows behind the mount past what a map can
+	# reach (200 TiB, sparse): the map cannot be made again, and reads,
+	# writes and fallocate are served by the backing file (reads were
+	# empty).  cache=never: every read reaches the daemon.
+	mmfs_mount_at "$T/rob" "$T/rom" cache=never
+	py "$T/rom/huge" "$T/rob/huge" <<'EOF'
+import os, sys
+m, b = sys.argv[1], sys.argv[2]
+size = 200 << 40
+with open(m, "wb") as f:
+    f.write(b"A" * 8192)
+fd = os.open(m, os.O_RDWR)
+os.truncate(b, size)
+with open(b, "r+b") as f:
+    f.seek(size - 4)
+    f.write(b"tail")
+assert os.fstat(fd).st_size == size
+for off, n, want in ((0, 4, b"AAAA"), (size - 4, 8, b"tail"),
+                     (8192, 4, bytes(4))):
+    got = os.pread(fd, n, off)
+    assert got == want, (off, got)
+os.posix_fallocate(fd, 0, 4096)
+assert os.pwrite(fd, b"BB", 1) == 2
+assert os.fstat(fd).st_size == size
+assert os.pread(fd, 4, 0) == b"ABBA"
+os.close(fd)
+EOF
+	ok "a file grown behind the mount past any map reads, writes, allocates"
+	rm "$T/rob/huge"
+	mmfs_umount "$T/rom"
 else
 	echo "# tmpfs unavailable, remount checks skipped: $(cat "$T/rob.err")"
 fi
