@@ -164,28 +164,59 @@ void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	close(fd);
 }
 
+/* Room for the supplementary groups of most callers, on the stack. */
+#define FEW_GROUPS 64
+
+/*
+ * The supplementary groups of req's caller: in buf (FEW_GROUPS of them),
+ * or past that in an array of their own in *list, which the caller frees
+ * where it is not buf.  Returns the count, or -errno where they cannot be
+ * known (a caller in another PID namespace has pid 0 here, or its
+ * process is gone).  The caller may join groups between two reads of
+ * them: the count is then read again into room for it.
+ */
+static int caller_groups(fuse_req_t req, gid_t *buf, gid_t **list)
+{
+	gid_t *more;
+	int n, room = FEW_GROUPS;
+
+	*list = buf;
+	n = fuse_req_getgroups(req, room, buf);
+	while (n > room) {
+		room = n;
+		more = realloc(*list == buf ? NULL : *list,
+			       (size_t)room * sizeof(*more));
+		if (!more) {
+			n = -ENOMEM;
+			break;
+		}
+		*list = more;
+		n = fuse_req_getgroups(req, room, more);
+	}
+	if (n < 0 && *list != buf) {
+		free(*list);
+		*list = buf;
+	}
+	return n;
+}
+
 /* Is gid the fs group of req's caller, or one of its groups?  Where the
- * groups cannot be known (a caller in another PID namespace has pid 0
- * here, or its process is gone): yes, which keeps setgid as the FUSE
- * protocol's rule and Linux before 6.2 do. */
+ * groups cannot be known: yes, which keeps setgid as the FUSE protocol's
+ * rule and Linux before 6.2 do. */
 static bool caller_in_group(fuse_req_t req, gid_t gid)
 {
-	gid_t groups[64], *list = groups;
+	gid_t buf[FEW_GROUPS], *list;
 	int n, i;
 	bool in = false;
 
 	if (fuse_req_ctx(req)->gid == gid)
 		return true;
-	n = fuse_req_getgroups(req, 64, groups);
-	if (n > 64) {
-		list = calloc((size_t)n, sizeof(*list));
-		n = list ? fuse_req_getgroups(req, n, list) : -ENOMEM;
-	}
+	n = caller_groups(req, buf, &list);
 	if (n < 0)
 		in = true;
 	for (i = 0; i < n && !in; i++)
 		in = list[i] == gid;
-	if (list != groups)
+	if (list != buf)
 		free(list);
 	return in;
 }
@@ -838,7 +869,7 @@ static bool own_umask(void)
 void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	gid_t groups[64];
+	gid_t buf[FEW_GROUPS], *list;
 	int n;
 
 	c->switched = false;
@@ -854,12 +885,14 @@ void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c)
 	}
 	if (!fs->as_root || (ctx->uid == 0 && ctx->gid == 0))
 		return;
-	n = fuse_req_getgroups(req, 64, groups);
-	if (n < 0 || n > 64) {
-		groups[0] = ctx->gid;
+	n = caller_groups(req, buf, &list);
+	if (n < 0) {
+		buf[0] = ctx->gid;
 		n = 1;
 	}
-	syscall(SYS_setgroups, n, groups);
+	syscall(SYS_setgroups, n, list);
+	if (list != buf)
+		free(list);
 	setfsgid(ctx->gid);
 	setfsuid(ctx->uid);
 	c->switched = true;

@@ -224,6 +224,18 @@ supp_write()
 }
 assert_eq "2666 2666" "$(supp_write "$N/sgidsupp") $(supp_write "$M/sgidsupp")" \
 	"a write by a member through a supplementary group keeps setgid"
+# Past the 64th group too: a caller of 70 groups creates where only its
+# 70th may write (the daemon creates with the caller's groups).
+many=$(seq -s, 50001 50070)
+res=
+for d in "$N" "$M"; do
+	mkdir "$d/g70"
+	chgrp 50070 "$d/g70"
+	chmod 770 "$d/g70"
+	res="$res $(setpriv --reuid="$U" --regid="$G" --groups="$many" -- \
+		sh -c 'touch "$1/f" && mkdir "$1/d" && echo ok' sh "$d/g70" 2>&1)"
+done
+assert_eq " ok ok" "$res" "a caller of 70 groups creates through its 70th"
 # A daemon in another PID namespace gets no pid for the caller, so cannot
 # read its groups: it keeps setgid then (the FUSE protocol's rule).
 if unshare -p -f --kill-child true 2>/dev/null; then
