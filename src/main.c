@@ -549,6 +549,11 @@ int main(int argc, char *argv[])
 			mmfs_print_version();
 		mmfs_cmdline_free(&cl);
 		fuse_opt_free_args(&args);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "mmapfs: write error: %s\n",
+				strerror(errno));
+			return 1;
+		}
 		return 0;
 	}
 	fs.access = cl.access;
@@ -588,8 +593,13 @@ int main(int argc, char *argv[])
 		fs.max_read = MMFS_MAX_READ;
 	}
 	given = given_max_threads(&args); /* fuse_parse_cmdline eats it */
-	if (fuse_parse_cmdline(&args, &opts) != 0)
+	if (fuse_parse_cmdline(&args, &opts) != 0) { /* it said why */
+		fuse_opt_free_args(&args);
+		free(backing);
+		free(mnt);
+		mmfs_cmdline_free(&cl);
 		return 1;
+	}
 	if (!given)
 		opts.max_threads = default_max_threads();
 	/* ioctls wait for the kernel's dirty pages, which other threads

@@ -700,6 +700,17 @@ unknown:
 	return cmd_usage(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
+/* rc, unless what went to stdout could not be written (a full disk, a
+ * closed pipe): then a message and EXIT_FAIL. */
+static int flushed(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, PROG ": write error: %s\n", strerror(errno));
+		return EXIT_FAIL;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -716,11 +727,11 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			print_help();
-			return EXIT_OK;
+			return flushed(EXIT_OK);
 		case 'V':
 			printf(PROG " (" PACKAGE_NAME ") " PACKAGE_VERSION
 				    "\n");
-			return EXIT_OK;
+			return flushed(EXIT_OK);
 		default:
 			if (optopt != 0)
 				fprintf(stderr, PROG ": unknown option '-%c'\n",
@@ -749,11 +760,6 @@ int main(int argc, char **argv)
 	argv += optind;
 	rc = parse_cmd_options(cmd, argc, argv, &opts, &first);
 	if (rc != 0)
-		return rc < 0 ? EXIT_OK : rc;
-	rc = cmd->run(cmd, argc - first, argv + first, opts);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, PROG ": write error: %s\n", strerror(errno));
-		return EXIT_FAIL;
-	}
-	return rc;
+		return rc < 0 ? flushed(EXIT_OK) : rc;
+	return flushed(cmd->run(cmd, argc - first, argv + first, opts));
 }

@@ -73,6 +73,22 @@ case $out in
 *) fail "--version: expected 'mmapfs' and '$ver', got: $out" ;;
 esac
 
+# Output that cannot be written (a full disk) is an error, not a silent
+# exit 0: --help and --version of both programs to /dev/full.
+if [ -w /dev/full ]; then
+	for prog in "$MMAPFS" "$MMAPFSCTL"; do
+		for opt in --help --version; do
+			rc=0
+			out=$(timeout 10 "$prog" "$opt" 2>&1 >/dev/full) || rc=$?
+			assert_eq 1 "$rc" "${prog##*/} $opt to a full disk: status"
+			case $out in
+			*"write error"*) ok "${prog##*/} $opt: says write error" ;;
+			*) fail "${prog##*/} $opt to a full disk: '$out'" ;;
+			esac
+		done
+	done
+fi
+
 echo data >"$B/file"
 mkdir "$T/full"
 echo x >"$T/full/occupied"
