@@ -420,7 +420,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	char path[64];
 	int err = 0;
 
-	if (refuse_change(req, fs))
+	if (refuse_change(req, fs) || given_up(req, inode))
 		return;
 	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link does not */
 	if (linkat(inode->fd, "", dir->fd, newname, AT_EMPTY_PATH) < 0) {
@@ -707,9 +707,12 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
 	struct statvfs st;
 
-	if (fstatvfs(mmfs_inode_of(fs, ino)->fd, &st) < 0)
+	if (given_up(req, inode)) /* its stand-in is on another */
+		return;
+	if (fstatvfs(inode->fd, &st) < 0)
 		mmfs_reply_err(req, errno);
 	else
 		fuse_reply_statfs(req, &st);

@@ -451,8 +451,8 @@ mmfs_umount
 # cached: an open through that name may still give the old file (whole,
 # as a cached name may for the attribute timeout), but once the daemon
 # has given that file up (its last close), the open, and stat, look the
-# name up again, as natively: ENOENT, or the new file; so do chmod, xattrs
-# and truncate by that name.  Never an empty stand-in (the daemon before
+# name up again, as natively: ENOENT, or the new file; so do chmod, xattrs,
+# truncate, link and statvfs by that name.  Never an empty stand-in (the daemon before
 # gave 0 bytes and mode 0777 here).
 cat >"$T/replaced.py" <<'EOF'
 import collections, os, sys, time
@@ -475,6 +475,21 @@ for change in (lambda p: os.chmod(p, 0o600),
                lambda p: os.truncate(p, 0)):
     try:
         change(mnt + "/g")
+        seen.append("changed")
+    except OSError as e:
+        seen.append(os.strerror(e.errno))
+# link and statvfs by such a name, first thing after the give-up (they
+# reached the stand-in: EXDEV, and a memfd's file system)
+for i, change in enumerate((lambda p: os.link(p, p + ".ln"),
+                            lambda p: os.statvfs(p))):
+    with open(back + "/h%d" % i, "wb") as f:
+        f.write(b"h")
+    fd = os.open(mnt + "/h%d" % i, os.O_RDONLY)
+    os.unlink(back + "/h%d" % i)
+    os.close(fd)
+    time.sleep(0.2)  # the RELEASE, and the give-up
+    try:
+        change(mnt + "/h%d" % i)
         seen.append("changed")
     except OSError as e:
         seen.append(os.strerror(e.errno))
@@ -528,8 +543,9 @@ EOF
 for o in cache=auto cache=never; do
 	mmfs_mount "$o"
 	enoent="No such file or directory"
-	assert_eq "$(printf '%s / %s / %s / %s / %s\n%s\nreads whole' "$enoent" \
-		"$enoent" "$enoent" "$enoent" "$enoent" \
+	assert_eq "$(printf '%s / %s / %s / %s / %s / %s / %s\n%s\nreads whole' \
+		"$enoent" "$enoent" "$enoent" "$enoent" "$enoent" "$enoent" \
+		"$enoent" \
 		"O_PATH: Stale file handle / Stale file handle")" \
 		"$("$PYTHON3" "$T/replaced.py" "$M" "$B")" \
 		"$o: a file deleted and replaced behind the mount"
