@@ -898,6 +898,24 @@ void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c)
 	c->switched = true;
 }
 
+/*
+ * May the daemon read or write (mode: R_OK, W_OK) inode where it would
+ * otherwise skip the backing file system's check: an open served by a
+ * descriptor it holds already, a copy mount's open to write (its
+ * descriptors only read), a truncation by path.  Only a daemon that is
+ * not root and has no default_permissions relies on that check: the
+ * kernel checks nothing then, and the daemon's own rights are the
+ * caller's (only the mounting user may come in).  0 or -errno.
+ */
+int mmfs_may(struct mmfs_fs *fs, struct mmfs_inode *inode, int mode)
+{
+	if (fs->as_root || fs->acl || mode == 0)
+		return 0;
+	return faccessat(inode->fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0
+		       ? -errno
+		       : 0;
+}
+
 /* The mode to create with, inside mmfs_creds_enter/leave. */
 mode_t mmfs_creds_mode(const struct mmfs_creds *c, mode_t mode)
 {

@@ -105,6 +105,16 @@ static int handle_attach(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	return 0;
 }
 
+/* The access an open with flags needs, for mmfs_may. */
+static int open_mode(int flags)
+{
+	int mode = (flags & O_ACCMODE) == O_WRONLY ? 0 : R_OK;
+
+	if (mmfs_is_writable(flags) || (flags & O_TRUNC))
+		mode |= W_OK;
+	return mode;
+}
+
 static void cache_stamp(struct mmfs_inode *inode, const struct stat *st)
 {
 	inode->cache_mtime = st->st_mtim;
@@ -197,6 +207,13 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 			return -ESTALE;
 		}
 	}
+	if (!known) {
+		err = mmfs_may(fs, inode, open_mode(h->flags));
+		if (err) {
+			pthread_rwlock_unlock(&inode->lock);
+			return err;
+		}
+	}
 	pthread_mutex_lock(&fs->table_lock);
 	inode->used = true;
 	h->next = inode->handles;
@@ -213,6 +230,11 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (!err && inode->map && inode->map_readers &&
 	    mmfs_is_writable(h->flags))
 		mmfs_map_drop(fs, inode);
+	/* a map needs a descriptor that reads: without one (a file the
+	 * daemon may write but not read), fail before the truncation */
+	if (!err && trunc && !inode->map &&
+	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY)
+		err = -EACCES;
 	if (!err && trunc && kill)
 		mmfs_kill_suidgid(fs, kill, inode, fd);
 	if (!err && trunc)

@@ -283,6 +283,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			err = -EINVAL;
 			goto out;
 		}
+		/* truncate(2) needs write permission, ftruncate(2) a
+		 * descriptor open to write (which the kernel checked) */
+		err = fi ? 0 : mmfs_may(fs, inode, W_OK);
+		if (err)
+			goto out;
 		if (valid & FUSE_SET_ATTR_KILL_SUID) /* FATTR_KILL_SUIDGID */
 			mmfs_kill_suidgid(fs, req, inode, fd);
 		if (h && (h->flags & O_ACCMODE) == O_RDONLY)
@@ -537,17 +542,24 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 static DIR *dir_stream(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct mmfs_dirh *d)
 {
+	const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+			  (fs->nodiratime ? O_NOATIME : 0);
 	unsigned int tries = 0;
 	int fd, err;
 
 	if (d->dp)
 		return d->dp;
-	do
-		fd = mmfs_openat(inode->fd, ".",
-				 O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-					 (fs->nodiratime ? O_NOATIME : 0),
-				 0);
-	while (fd < 0 && errno == EMFILE && mmfs_prune_wait(fs, &tries));
+	do {
+		fd = mmfs_openat(inode->fd, ".", flags, 0);
+		/* "." needs search permission, which a daemon that is not
+		 * root may lack where it may read (mode 0600): by /proc,
+		 * reading is all it takes, as for opendir(3) natively */
+		if (fd < 0 && errno == EACCES) {
+			fd = mmfs_reopen(inode, flags);
+			if (fd < 0)
+				errno = -fd;
+		}
+	} while (fd < 0 && errno == EMFILE && mmfs_prune_wait(fs, &tries));
 	if (fd < 0)
 		return NULL;
 	d->dp = fdopendir(fd);
@@ -625,7 +637,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		memset(&e, 0, sizeof(e));
 		e.attr.st_ino = d->entry->d_ino;
 		e.attr.st_mode = (mode_t)d->entry->d_type << 12;
-		/* an entry not looked up goes without attributes (node id 0) */
+		/* An entry not looked up goes without attributes (node id
+		 * 0); so does one whose lookup fails otherwise than by its
+		 * removal (EACCES in a directory a daemon that is not root
+		 * may read but not search): the listing goes on, as natively,
+		 * and a stat of it meets the error. */
 		if (plus && needs_lookup(fs, dir, d->entry)) {
 			err = -mmfs_do_lookup(fs, dir, name, &e);
 			if (err == ENOENT) { /* removed meanwhile: skip it */
@@ -633,8 +649,12 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 				d->entry = NULL;
 				continue;
 			}
-			if (err)
-				break;
+			if (err) {
+				err = 0;
+				memset(&e, 0, sizeof(e));
+				e.attr.st_ino = d->entry->d_ino;
+				e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+			}
 		}
 		if (plus)
 			entsize = fuse_add_direntry_plus(req, p, rem, name, &e,

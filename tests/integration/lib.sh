@@ -60,6 +60,7 @@ MMFS_CUR_MNT=
 MMFS_MOUNTS=()		# every mount point we mounted, for the cleanup
 MMFS_PIDS=()		# every daemon we started
 MMFS_LOGS=()		# every daemon log
+MMFS_AS=()		# a prefix that runs mmfs_alive's check as the mount's user
 MMFS_CLEANUP_HOOKS=()	# commands (strings) run by the cleanup, last first
 MMFS_WATCHDOG=
 
@@ -337,7 +338,8 @@ mmfs__wait_mounted()
 {
 	local pid=$1 mnt=$2 log=$3 i
 	for ((i = 0; i < 200; i++)); do
-		if mountpoint -q "$mnt"; then
+		# the mount table, not stat(2): a user's mount refuses root
+		if mmfs__is_mounted "$mnt"; then
 			return 0
 		fi
 		if [ -n "$pid" ] && ! mmfs__pid_alive "$pid"; then
@@ -430,7 +432,8 @@ mmfs_alive()
 		wait "$MMFS_PID" 2>/dev/null || rc=$?
 		fail "$what: daemon $MMFS_PID died (status $rc)"
 	fi
-	if ! timeout -k 2 10 stat -f "$MMFS_CUR_MNT" >/dev/null 2>&1; then
+	if ! timeout -k 2 10 "${MMFS_AS[@]}" stat -f "$MMFS_CUR_MNT" \
+		>/dev/null 2>&1; then
 		fail "$what: $MMFS_CUR_MNT no longer answers statfs"
 	fi
 	ok "$what"

@@ -16,7 +16,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t-inval.sh \
 	tests/integration/t-fds.sh \
 	tests/integration/t-forget.sh \
-	tests/integration/t-loop.sh
+	tests/integration/t-loop.sh \
+	tests/integration/t-user.sh
 TESTS += $(INTEGRATION_TESTS)
 check_PROGRAMS += tests/integration/readback
 EXTRA_DIST += tests/integration/lib.sh tests/integration/posix.py \
