@@ -647,8 +647,12 @@ int main(int argc, char *argv[])
 	fs.se = se;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
-	if (fuse_session_mount(se, opts.mountpoint) != 0)
+	if (fuse_session_mount(se, opts.mountpoint) != 0) {
+		/* after libfuse's or fusermount3's own reason */
+		fprintf(stderr, "mmapfs: cannot mount on %s\n",
+			opts.mountpoint);
 		goto out_signals;
+	}
 	raise_readahead(opts.mountpoint);
 	if (fuse_session_custom_io(se, &session_io, fuse_session_fd(se)) != 0)
 		mmfs_log(FUSE_LOG_WARNING, "no session hooks: every write "
