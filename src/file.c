@@ -499,6 +499,13 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	/* The writeback cache's own writes, and every write under it, carry
 	 * the kernel's offsets: it owns the size then. */
 	append = (fi->flags & O_APPEND) && !fi->writepage && !fs->writeback;
+	/* An append-only file's O_APPEND descriptor would append what the
+	 * kernel writes back at an offset (a client's mapping): refused,
+	 * as natively such a file cannot be mapped to write. */
+	if (mmfs_handle_of(fi)->appends && !append) {
+		mmfs_reply_err(req, EPERM);
+		return;
+	}
 	n = file_write(fs, inode, fd, buf, size, off, append);
 	/* The kernel ignores the count of a write-back (a mapped write):
 	 * a short one would lose the rest silently.  Finish it, or fail it
@@ -658,6 +665,10 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	}
 	if (flags != 0 || off_in < 0 || off_out < 0) {
 		mmfs_reply_err(req, EINVAL);
+		return;
+	}
+	if (mmfs_handle_of(fi_out)->appends) { /* as for any O_APPEND one */
+		mmfs_reply_err(req, EBADF);
 		return;
 	}
 	if (len > COPY_RANGE_MAX)

@@ -161,11 +161,15 @@ struct mmfs_inode {
 /* What an inode's descriptor may do (struct mmfs_inode, fd_access). */
 #define MMFS_FD_READ 0x1
 #define MMFS_FD_WRITE 0x2
+/* Not kept in fd_access: a descriptor open with O_APPEND (of an
+ * append-only file), which serves its own handle alone. */
+#define MMFS_FD_APPEND 0x4
 
 /* An open regular file. */
 struct mmfs_handle {
 	int fd;	   /* a descriptor of its own, or -1: it uses the inode's */
 	int flags; /* the client's open flags */
+	bool appends; /* fd is O_APPEND (MMFS_FD_APPEND): it only appends */
 	struct mmfs_handle *next, **pprev; /* inode->handles */
 };
 

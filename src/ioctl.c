@@ -570,12 +570,9 @@ static int queue_ioctl(fuse_req_t req, struct mmfs_fs *fs, fuse_ino_t ino,
 static const struct {
 	unsigned int get, set;
 	size_t size;
-	uint32_t nogrow; /* flags not set here */
 } fileattr_cmds[] = {
-	{FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, sizeof(int),
-	 FS_IMMUTABLE_FL | FS_APPEND_FL},
-	{FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR, sizeof(struct fsxattr),
-	 FS_XFLAG_IMMUTABLE | FS_XFLAG_APPEND},
+	{FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, sizeof(int)},
+	{FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR, sizeof(struct fsxattr)},
 };
 
 /*
@@ -586,10 +583,12 @@ static const struct {
  * and append-only); the backing object is opened again, as an O_PATH
  * descriptor takes no ioctl.
  *
- * Immutable and append-only are not set here (EOPNOTSUPP): the kernel
- * would go on letting clients write through the mapping and the
- * descriptors the daemon holds open, which such a flag forbids.  Clearing
- * them, and every other flag, pass.  Returns false if cmd is none of these.
+ * The backing file keeps the flags, and its file system applies them to
+ * what the daemon does there: immutable refuses writes and truncation
+ * through every descriptor, append-only truncation and new opens to write
+ * but with O_APPEND.  An open the daemon serves with a descriptor it holds
+ * already checks them (flags_allow in open.c).  Returns false if cmd is
+ * none of these.
  */
 static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 			   struct mmfs_inode *inode, unsigned int cmd,
@@ -599,7 +598,6 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 	/* the flags are the payload's first 32 bits, in either form */
 	unsigned char now[sizeof(struct fsxattr)];
 	const size_t ncmds = sizeof(fileattr_cmds) / sizeof(fileattr_cmds[0]);
-	uint32_t had, want;
 	size_t i, size;
 	bool set;
 	int fd, err;
@@ -626,16 +624,9 @@ static bool fileattr_ioctl(fuse_req_t req, struct mmfs_fs *fs,
 		return true;
 	}
 	memset(now, 0, sizeof(now));
-	err = ioctl(fd, fileattr_cmds[i].get, now) < 0 ? errno : 0;
-	if (!err && set) {
-		memcpy(&had, now, sizeof(had));
-		memcpy(&want, in_buf, sizeof(want));
+	if (set)
 		memcpy(now, in_buf, size);
-		if (want & ~had & fileattr_cmds[i].nogrow)
-			err = EOPNOTSUPP;
-		else if (ioctl(fd, cmd, now) < 0)
-			err = errno;
-	}
+	err = ioctl(fd, cmd, now) < 0 ? errno : 0;
 	close(fd);
 	if (set || err)
 		reply_status(req, -err);

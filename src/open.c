@@ -6,8 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -52,7 +54,7 @@ static bool narrower_may_work(int err)
  * what it may do (MMFS_FD_*).
  */
 static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags,
-			int *access)
+			int append, int *access)
 {
 	int fd;
 
@@ -64,7 +66,37 @@ static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags,
 			return fd;
 	}
 	*access = mmfs_fd_access(flags);
-	return mmfs_reopen(inode, flags);
+	fd = mmfs_reopen(inode, flags);
+	/* An append-only file opens to write only with O_APPEND: such a
+	 * descriptor is the handle's alone (MMFS_FD_APPEND), and the map
+	 * reads through another (map_ensure). */
+	if (fd == -EPERM && append && mmfs_is_writable(flags)) {
+		fd = mmfs_reopen(inode, flags | O_APPEND);
+		*access |= MMFS_FD_APPEND;
+	}
+	return fd;
+}
+
+/*
+ * What open(2) would refuse of a writing open that the inode's own
+ * descriptor serves instead (handle_attach): an immutable file, and an
+ * append-only one but for O_APPEND, without O_TRUNC (and under the
+ * writeback cache, whose writes all come at offsets, even so).  The
+ * backing file system keeps the flags: one without them says ENOTTY.
+ */
+static int flags_allow(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags)
+{
+	int attr = 0;
+
+	if (!mmfs_is_writable(flags) && !(flags & O_TRUNC))
+		return 0;
+	if (ioctl(inode->fd, FS_IOC_GETFLAGS, &attr) < 0)
+		return 0;
+	if ((attr & FS_IMMUTABLE_FL) ||
+	    ((attr & FS_APPEND_FL) &&
+	     (fs->writeback || !(flags & O_APPEND) || (flags & O_TRUNC))))
+		return -EPERM;
+	return 0;
 }
 
 /*
@@ -87,21 +119,28 @@ static int handle_attach(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (mmfs_fd_serves(inode, mmfs_fd_access(flags))) {
 		if (fd >= 0)
 			close(fd);
-		return 0;
+		return fs->access == MMFS_ACCESS_WRITE
+			       ? flags_allow(fs, inode, h->flags)
+			       : 0;
 	}
 	if (fd < 0) {
 		unsigned int tries = 0;
 
 		do
-			fd = open_backing(fs, inode, flags, &access);
+			fd = open_backing(fs, inode, flags,
+					  (h->flags & O_APPEND) &&
+						  !fs->writeback,
+					  &access);
 		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
 	}
 	if (fd < 0)
 		return fd;
-	if ((access & inode->fd_access) == inode->fd_access &&
+	if (!(access & MMFS_FD_APPEND) &&
+	    (access & inode->fd_access) == inode->fd_access &&
 	    mmfs_fd_attach(inode, fd, access) == 0)
 		return 0;
 	h->fd = fd;
+	h->appends = access & MMFS_FD_APPEND;
 	return 0;
 }
 
@@ -330,7 +369,7 @@ static int create_existing(struct mmfs_fs *fs, struct mmfs_inode *dir,
  * again would then find it there).  Returns the descriptor or -errno, and
  * in *access what it may do. */
 static int create_open(struct mmfs_inode *dir, const char *name, int flags,
-		       mode_t mode, int *access)
+		       int append, mode_t mode, int *access)
 {
 	bool noatime = flags & O_NOATIME;
 	int fd, err;
@@ -347,6 +386,11 @@ static int create_open(struct mmfs_inode *dir, const char *name, int flags,
 	}
 	*access = mmfs_fd_access(flags);
 	fd = openat(dir->fd, name, flags, mode);
+	if (fd < 0 && errno == EPERM && append && mmfs_is_writable(flags)) {
+		/* an append-only file there already (open_backing) */
+		fd = openat(dir->fd, name, flags | O_APPEND, mode);
+		*access |= MMFS_FD_APPEND;
+	}
 	if (fd < 0)
 		return -errno;
 opened:
@@ -412,8 +456,10 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		mmfs_creds_enter(fs, req, &c);
 		mode = mmfs_creds_mode(&c, mode);
 		do
-			fd = create_open(dir, tmpfile ? "." : name, flags, mode,
-					 &access);
+			fd = create_open(dir, tmpfile ? "." : name, flags,
+					 (fi->flags & O_APPEND) &&
+						 !fs->writeback,
+					 mode, &access);
 		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
 		mmfs_creds_leave(fs, &c);
 		if (fd < 0) {

@@ -190,16 +190,89 @@ assert_eq blue "$(setfattr -n user.k -v blue "$M/xa" &&
 	"xattr in the backing file"
 
 # chattr / lsattr: inode flags are the backing object's.  Immutable and
-# append-only are not set through the mount (the mapping would write
-# past them), but are honoured and cleared.
+# append-only, set through the mount or behind it, refuse what they
+# refuse natively, also to files held open (whose opens the daemon could
+# serve with the descriptor it holds) and to O_APPEND opens (which the
+# daemon's own descriptor does not carry).
 if command -v chattr >/dev/null 2>&1 && lsattr -d "$N" >/dev/null 2>&1; then
 	both 'cd "$D" && echo x >fl && mkdir fld && chattr +A +d fl &&
 		chattr +d fld && lsattr fl && lsattr -d fld && chattr -A fl &&
 		lsattr fl' "chattr / lsattr"
 	assert_eq "$(lsattr "$N/fl" | cut -d' ' -f1)" \
 		"$(lsattr "$B/fl" | cut -d' ' -f1)" "flags in the backing file"
-	assert_fails_with "Operation not supported" chattr +i "$M/fl"
-	assert_fails_with "Operation not supported" chattr +a "$M/fld"
+	for d in "$N" "$B"; do
+		MMFS_CLEANUP_HOOKS+=("chattr -a -i '$d/a' '$d/i' '$d/c' \
+			2>/dev/null")
+	done
+	cat >"$T/attr.py" <<'EOF'
+import errno, os, subprocess, sys, time
+os.chdir(sys.argv[1])
+out = []
+def t(what, fn):
+    try:
+        r = fn()
+        out.append("%s: ok%s" % (what, "" if r is None else " " + repr(r)))
+    except OSError as e:
+        out.append("%s: %s" % (what, errno.errorcode[e.errno]))
+def chattr(flag, name):
+    subprocess.run(["chattr", flag, name], check=True)
+def wr(name, flags, data):
+    fd = os.open(name, flags)
+    try:
+        return os.write(fd, data)
+    finally:
+        os.close(fd)
+A, C = os.O_APPEND, os.O_CREAT
+with open("a", "wb") as f:
+    f.write(b"base\n")
+held = os.open("a", os.O_RDWR)
+chattr("+a", "a")
+t("a: open O_WRONLY", lambda: wr("a", os.O_WRONLY, b"x"))
+t("a: open O_APPEND", lambda: wr("a", os.O_WRONLY | A, b"app\n"))
+t("a: O_TRUNC", lambda: wr("a", os.O_RDWR | A | os.O_TRUNC, b"t"))
+t("a: truncate", lambda: os.truncate("a", 1))
+t("a: utime explicit", lambda: os.utime("a", (1, 1)))
+t("a: utime now", lambda: os.utime("a", None))
+t("a: chmod", lambda: os.chmod("a", 0o600))
+t("a: unlink", lambda: os.unlink("a"))
+t("a: rename", lambda: os.rename("a", "a2"))
+t("a: held pwrite", lambda: os.pwrite(held, b"B", 0))
+os.close(held)
+time.sleep(0.3)  # the last close reaches the daemon
+t("a: closed, open O_APPEND", lambda: wr("a", os.O_WRONLY | A, b"more\n"))
+t("a: closed, open O_RDWR", lambda: wr("a", os.O_RDWR, b"x"))
+t("a: read", lambda: open("a", "rb").read())
+chattr("-a", "a")
+t("a: cleared, open O_WRONLY", lambda: wr("a", os.O_WRONLY, b"C"))
+t("a: final", lambda: open("a", "rb").read())
+with open("i", "wb") as f:
+    f.write(b"imm\n")
+held = os.open("i", os.O_RDWR)
+chattr("+i", "i")
+t("i: held pwrite", lambda: os.pwrite(held, b"X", 0))
+t("i: held ftruncate", lambda: os.ftruncate(held, 1))
+t("i: open O_WRONLY", lambda: wr("i", os.O_WRONLY, b"x"))
+t("i: open O_APPEND", lambda: wr("i", os.O_WRONLY | A, b"x"))
+t("i: O_RDONLY|O_TRUNC", lambda: os.close(os.open("i", os.O_TRUNC)))
+t("i: utime now", lambda: os.utime("i", None))
+t("i: chmod", lambda: os.chmod("i", 0o600))
+t("i: setxattr", lambda: os.setxattr("i", "user.x", b"1"))
+t("i: link", lambda: os.link("i", "i2"))
+t("i: unlink", lambda: os.unlink("i"))
+os.close(held)
+chattr("-i", "i")
+t("i: cleared, append", lambda: wr("i", os.O_WRONLY | A, b"ok\n"))
+t("i: final", lambda: open("i", "rb").read())
+with open("c", "wb") as f:
+    f.write(b"c\n")
+chattr("+a", "c")
+t("c: O_CREAT|O_APPEND", lambda: wr("c", os.O_WRONLY | C | A, b"cc\n"))
+chattr("-a", "c")
+t("c: final", lambda: open("c", "rb").read())
+print("\n".join(out))
+EOF
+	both "\"$PYTHON3\" '$T/attr.py' \"\$D\"" \
+		"chattr +a and +i: what they refuse, held open or not"
 	MMFS_CLEANUP_HOOKS+=("chattr -i '$B/fl' 2>/dev/null")
 	chattr +i "$B/fl"
 	assert_eq "i" "$(lsattr "$M/fl" | cut -c5)" "immutable set behind it"
