@@ -407,6 +407,26 @@ static int spawn(struct loop *lp)
 
 /* The lead passes from w to an idle thread, or a new one (lock held);
  * if neither can be had, w leads again when it is done. */
+/* A thread that could not start: said once a minute at most, as every
+ * hand-off tries again (a process at its thread limit would fill the log
+ * with it). */
+static void spawn_failed(int err)
+{
+	static _Atomic int64_t next_ns;
+	struct timespec now;
+	int64_t t, due;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	due = atomic_load(&next_ns);
+	if (t >= due &&
+	    atomic_compare_exchange_strong(&next_ns, &due, t + 60000000000))
+		mmfs_log(FUSE_LOG_WARNING,
+			 "cannot start a thread: %s (not logged again for a "
+			 "minute)\n",
+			 strerror(-err));
+}
+
 static void hand_off(struct loop *lp, struct worker *w)
 {
 	int err = 0;
@@ -418,8 +438,7 @@ static void hand_off(struct loop *lp, struct worker *w)
 	else if (lp->threads < lp->max_threads && !lp->stop)
 		err = spawn(lp);
 	if (err)
-		mmfs_log(FUSE_LOG_WARNING, "cannot start a thread: %s\n",
-			 strerror(-err));
+		spawn_failed(err);
 }
 
 /*
@@ -600,8 +619,7 @@ static void ask_help(struct loop *lp)
 	}
 	pthread_mutex_unlock(&lp->lock);
 	if (err)
-		mmfs_log(FUSE_LOG_WARNING, "cannot start a thread: %s\n",
-			 strerror(-err));
+		spawn_failed(err);
 }
 
 /* Wait for the lead, helping meanwhile when asked; false when the loop

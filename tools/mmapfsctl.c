@@ -248,7 +248,8 @@ static int open_target(const struct command *cmd, const char *path,
 		return EXIT_FAIL;
 	}
 	if (sfs.f_type != MMFS_FUSE_SUPER_MAGIC) {
-		fprintf(stderr, PROG ": %s: not on an mmapfs mount\n", path);
+		fprintf(stderr, PROG ": %s: %s: not on an mmapfs mount\n",
+			cmd->name, path);
 		return EXIT_FAIL;
 	}
 	if (!S_ISREG(st.st_mode) && !(any_type && S_ISDIR(st.st_mode))) {
@@ -286,7 +287,8 @@ static int ioctl_failed(const struct command *cmd, const char *path, int err,
 {
 	/* ENOTTY: a FUSE file system that does not know our commands. */
 	if (err == ENOTTY)
-		fprintf(stderr, PROG ": %s: not on an mmapfs mount\n", path);
+		fprintf(stderr, PROG ": %s: %s: not on an mmapfs mount\n",
+			cmd->name, path);
 	else if (ro_errno != 0 && (err == EACCES || err == EROFS ||
 				   err == EPERM || err == EBADF))
 		fprintf(stderr,

@@ -521,13 +521,13 @@ ok "stats --json parses, with the bytes written so far"
 
 printf 'abc' >"$T/outside.bin"
 O=$T/outside.bin
-expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" find "$O" abc
-expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" rfind -x "$O" 61
-expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" madvise "$O" normal
-expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" move "$O" 0 1 1
-expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" flush "$O"
-expect 1 "" "mmapfsctl: $O: not on an mmapfs mount" info "$O"
-expect 1 "" "mmapfsctl: $T: not on an mmapfs mount" stats "$T"
+expect 1 "" "mmapfsctl: find: $O: not on an mmapfs mount" find "$O" abc
+expect 1 "" "mmapfsctl: rfind: $O: not on an mmapfs mount" rfind -x "$O" 61
+expect 1 "" "mmapfsctl: madvise: $O: not on an mmapfs mount" madvise "$O" normal
+expect 1 "" "mmapfsctl: move: $O: not on an mmapfs mount" move "$O" 0 1 1
+expect 1 "" "mmapfsctl: flush: $O: not on an mmapfs mount" flush "$O"
+expect 1 "" "mmapfsctl: info: $O: not on an mmapfs mount" info "$O"
+expect 1 "" "mmapfsctl: stats: $T: not on an mmapfs mount" stats "$T"
 expect 1 "" "mmapfsctl: find: $T/none: No such file or directory" \
 	find "$T/none" abc
 # A FUSE mount that is not mmapfs answers ENOTTY: same message.
@@ -536,9 +536,9 @@ if command -v bindfs >/dev/null 2>&1; then
 	printf 'abc' >"$T/bsrc/f"
 	MMFS_CLEANUP_HOOKS+=("fusermount3 -uz '$T/bind' 2>/dev/null")
 	deadline 30 bindfs "$T/bsrc" "$T/bind"
-	expect 1 "" "mmapfsctl: $T/bind/f: not on an mmapfs mount" \
+	expect 1 "" "mmapfsctl: find: $T/bind/f: not on an mmapfs mount" \
 		find "$T/bind/f" abc
-	expect 1 "" "mmapfsctl: $T/bind: not on an mmapfs mount" \
+	expect 1 "" "mmapfsctl: stats: $T/bind: not on an mmapfs mount" \
 		stats "$T/bind"
 	deadline 30 fusermount3 -u "$T/bind"
 else
