@@ -157,22 +157,31 @@ static int open_mode(int flags)
 static void cache_stamp(struct mmfs_inode *inode, const struct stat *st)
 {
 	inode->cache_mtime = st->st_mtim;
+	inode->cache_ctime = st->st_ctim;
 	inode->cache_size = st->st_size;
 	inode->cache_valid = true;
 }
 
+static bool same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
 /* cache=auto: may the kernel keep its cached pages?  Only if the backing
- * file's size and mtime are those seen at the previous open (lock
+ * file's size, mtime and ctime are those seen at the previous open (lock
  * exclusive).  Writes through the mount change them too, which costs a
  * re-read; stamping at release instead would hide an outside change made
- * while the file was open. */
+ * while the file was open.  ctime: a read from the kernel's cache never
+ * reaches the backing file, so moves no atime; after a change of times
+ * or mode the next read does, as relatime would have it natively (an
+ * atime set back, or made older than mtime). */
 static bool cache_unchanged(struct mmfs_inode *inode, const struct stat *st)
 {
 	bool same;
 
 	same = inode->cache_valid && st->st_size == inode->cache_size &&
-	       st->st_mtim.tv_sec == inode->cache_mtime.tv_sec &&
-	       st->st_mtim.tv_nsec == inode->cache_mtime.tv_nsec;
+	       same_time(st->st_mtim, inode->cache_mtime) &&
+	       same_time(st->st_ctim, inode->cache_ctime);
 	cache_stamp(inode, st);
 	return same;
 }
@@ -415,6 +424,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mmfs_handle *h;
 	fuse_req_t kill = (fi->flags & MMFS_O_KILL_SUIDGID) ? req : NULL;
 	struct mmfs_creds c;
+	struct stat st;
 	int fd = -1, access = 0, err, flags;
 	unsigned int tries = 0;
 	bool tmpfile = is_tmpfile(name);
@@ -453,6 +463,13 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		else
 			flags = backing_flags(fs, fi->flags) | O_CREAT |
 				O_NOFOLLOW | O_CLOEXEC | (fi->flags & O_EXCL);
+		/* The kernel asks to kill setuid and setgid for an O_TRUNC
+		 * by a caller without CAP_FSETID; of a file this creates, no
+		 * truncation happens and the bits it is given stay. */
+		if (kill && !tmpfile &&
+		    ((fi->flags & O_EXCL) ||
+		     fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0))
+			kill = NULL;
 		mmfs_creds_enter(fs, req, &c);
 		mode = mmfs_creds_mode(&c, mode);
 		do

@@ -212,6 +212,17 @@ D/sgido 666
 D/sgidmine 2666
 D/sgidxmine 676
 status=0" "$BOTH_OUT" "write, truncate and O_TRUNC by a non-member clear setgid"
+# A creat(2) (O_TRUNC) that makes a new file: nothing is truncated, and
+# the setgid and setuid bits it is given stay (the kernel asks to clear
+# them for any O_TRUNC by a caller without CAP_FSETID).
+both 'python3 -c "import os, sys
+for n, m in ((\"sgnew\", 0o2755), (\"sunew\", 0o4755)):
+    os.close(os.open(sys.argv[1] + n, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, m))
+" "$D/theirs/" && stat -c "%n %a" "$D/theirs/sgnew" "$D/theirs/sunew"' \
+	"creat of new setgid and setuid files"
+assert_eq "D/theirs/sgnew 2755
+D/theirs/sunew 4755
+status=0" "$BOTH_OUT" "creat keeps the bits of a file it makes"
 # A member through a supplementary group keeps it.
 supp_write()
 {
