@@ -153,8 +153,9 @@ struct mmfs_inode {
 	bool priv;   /* copy mount: data diverged from the backing file; the
 		      * map (NULL meaning empty) is the file's data */
 	bool priv_anon; /* the map is anonymous (memfd), not the backing file */
-	bool cache_valid;	     /* cache_mtime/size hold a stamp */
+	bool cache_valid;	     /* cache_mtime/ctime/size hold a stamp */
 	struct timespec cache_mtime; /* backing stamp at last open/release */
+	struct timespec cache_ctime;
 	off_t cache_size;
 };
 

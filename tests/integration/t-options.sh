@@ -172,6 +172,31 @@ for o in noatime nodiratime "noatime,atime" "nodiratime,diratime"; do
 	mmfs_umount
 done
 rm -r "$B/at" "$B/atd"
+# A read moves an atime set back (relatime), also where the file was read
+# before and the kernel kept its bytes across opens: its times changed
+# since, so the next open drops the kernel's cache and the read reaches
+# the backing file.
+cat >"$T/reread.py" <<'EOF'
+import os, sys
+p = sys.argv[1]
+with open(p, "wb") as f:
+    f.write(b"read again\n" * 100)
+def read():
+    with open(p, "rb") as f:
+        f.read()
+read()
+os.utime(p, ns=(3_000_000_000, 2_000_000_000))  # newer than mtime, but old
+read()
+print("moved" if os.stat(p).st_atime_ns > 3_000_000_000 else "kept")
+EOF
+assert_eq moved "$("$PYTHON3" "$T/reread.py" "$T/reread")" \
+	"natively: a read moves an atime set back"
+for o in default writeback cache=never; do
+	mmfs_mount ${o#default}
+	assert_eq moved "$("$PYTHON3" "$T/reread.py" "$M/reread")" \
+		"$o: a file read before, its atime set back, read again"
+	mmfs_umount
+done
 # Where the backing file system gives a new file another owner than its
 # creator (bindfs --force-user here; vfat with uid= does the same), the
 # daemon may not have O_NOATIME on it: a create under -o noatime must
