@@ -71,6 +71,24 @@ ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
 	return (ssize_t)done;
 }
 
+/* pread(2) of the backing file through handle h's descriptor, or, where
+ * that one cannot read (write-only), one opened to read. */
+static ssize_t backing_pread(struct mmfs_inode *inode, struct mmfs_handle *h,
+			     char *buf, size_t n, uint64_t pos)
+{
+	ssize_t r = mmfs_pread_all(mmfs_handle_fd(inode, h), buf, n, pos);
+	int fd;
+
+	if (r != -EBADF)
+		return r;
+	fd = mmfs_reopen(inode, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	r = mmfs_pread_all(fd, buf, n, pos);
+	close(fd);
+	return r;
+}
+
 /*
  * A read whose pages fault: the backing file was truncated outside, or
  * (tmpfs) a hole cannot get a page on a full filesystem; or a read of a
@@ -87,7 +105,6 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	bool priv, eof = false;
 	struct stat st;
 	char *buf;
-	int fd;
 
 	buf = malloc(size);
 	if (!buf) {
@@ -105,19 +122,8 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	if (got < 0)
 		got = 0;
 	if ((size_t)got < size && !priv) {
-		/* a write-only descriptor cannot read: open one that can */
-		fd = mmfs_handle_fd(inode, h);
-		r = mmfs_pread_all(fd, buf + got, size - (size_t)got,
-				   pos + (uint64_t)got);
-		if (r == -EBADF) {
-			fd = mmfs_reopen(inode, O_RDONLY);
-			r = fd < 0 ? fd
-				   : mmfs_pread_all(fd, buf + got,
-						    size - (size_t)got,
-						    pos + (uint64_t)got);
-			if (fd >= 0)
-				close(fd);
-		}
+		r = backing_pread(inode, h, buf + got, size - (size_t)got,
+				  pos + (uint64_t)got);
 		if (r > 0)
 			got += r;
 	}
@@ -356,6 +362,9 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	grow = end > old && !inode->map_ro;
 	if (grow && inode->map && end <= SIZE_MAX) {
 		err = map_extend(fs, inode, end);
+		if (err < 0 && fstat(fd, &st) == 0 &&
+		    end <= (uint64_t)st.st_size) /* as above */
+			return pwrite_all(fd, buf, size, off, false);
 		if (err < 0)
 			return err;
 		r = pwrite_all(fd, buf, size, off, false);
@@ -618,19 +627,25 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	mmfs_reply_err(req, -err);
 }
 
-/* Read up to n bytes at pos out of the mapping (takes the lock). */
-static ssize_t read_some(struct mmfs_inode *inode, char *buf, size_t n,
-			 uint64_t pos)
+/* Read up to n bytes at pos out of the mapping (takes the lock); past
+ * its end (a file grown outside, even past what a map can reach) out of
+ * the backing file through handle h, as read_fallback does. */
+static ssize_t read_some(struct mmfs_inode *inode, struct mmfs_handle *h,
+			 char *buf, size_t n, uint64_t pos)
 {
 	ssize_t got = 0;
+	bool past;
 
 	pthread_rwlock_rdlock(&inode->lock);
-	if (inode->map && pos < inode->maplen) {
+	past = !inode->priv && (!inode->map || pos >= inode->maplen);
+	if (!past && inode->map && pos < inode->maplen) {
 		if (n > inode->maplen - pos)
 			n = inode->maplen - pos;
 		got = mmfs_pread(inode->map, buf, n, pos);
 	}
 	pthread_rwlock_unlock(&inode->lock);
+	if (past)
+		got = backing_pread(inode, h, buf, n, pos);
 	return got;
 }
 
@@ -685,7 +700,8 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	while (total < len) {
 		size_t n = len - total < chunk ? len - total : chunk;
 
-		got = read_some(in, buf, n, (uint64_t)off_in + total);
+		got = read_some(in, mmfs_handle_of(fi_in), buf, n,
+				(uint64_t)off_in + total);
 		if (got <= 0) {
 			if (got < 0 && total == 0)
 				w = -EIO;

@@ -370,6 +370,7 @@ void mmfs_creds_enter(struct mmfs_fs *fs, fuse_req_t req, struct mmfs_creds *c);
 void mmfs_creds_leave(struct mmfs_fs *fs, struct mmfs_creds *c);
 mode_t mmfs_creds_mode(const struct mmfs_creds *c, mode_t mode);
 int mmfs_may(struct mmfs_fs *fs, struct mmfs_inode *inode, int mode);
+int mmfs_flags_allow(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags);
 
 /* mapping.c: the mapping's life; all need inode->lock held exclusive. */
 int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode);

@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
@@ -914,6 +916,30 @@ int mmfs_may(struct mmfs_fs *fs, struct mmfs_inode *inode, int mode)
 	return faccessat(inode->fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0
 		       ? -errno
 		       : 0;
+}
+
+/*
+ * What open(2) with flags, or truncate(2), would refuse that the inode's
+ * own descriptor serves instead (an open in handle_attach, a truncation
+ * by path in setattr: tmpfs checks immutability only there): an
+ * immutable file, and an append-only one but for an O_APPEND open
+ * without O_TRUNC (and under the writeback cache, whose writes all come
+ * at offsets, even that).  The backing file keeps the flags; a file
+ * system without them says ENOTTY.  0 or -EPERM.
+ */
+int mmfs_flags_allow(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags)
+{
+	int attr = 0;
+
+	if (!mmfs_is_writable(flags) && !(flags & O_TRUNC))
+		return 0;
+	if (ioctl(inode->fd, FS_IOC_GETFLAGS, &attr) < 0)
+		return 0;
+	if ((attr & FS_IMMUTABLE_FL) ||
+	    ((attr & FS_APPEND_FL) &&
+	     (fs->writeback || !(flags & O_APPEND) || (flags & O_TRUNC))))
+		return -EPERM;
+	return 0;
 }
 
 /* The mode to create with, inside mmfs_creds_enter/leave. */

@@ -297,8 +297,11 @@ int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if (fd == inode->fd) {
 		access = inode->fd_access;
 	} else {
+		/* not an O_APPEND one (of an append-only file): that maps
+		 * nothing, not even to read */
 		mode = fcntl(fd, F_GETFL);
-		access = mode < 0 ? 0 : mmfs_fd_access(mode);
+		access = mode < 0 || (mode & O_APPEND) ? 0
+						       : mmfs_fd_access(mode);
 	}
 	if (access == (MMFS_FD_READ | MMFS_FD_WRITE) ||
 	    (fs->access != MMFS_ACCESS_WRITE && access == MMFS_FD_READ))

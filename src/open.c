@@ -6,10 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -78,28 +76,6 @@ static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags,
 }
 
 /*
- * What open(2) would refuse of a writing open that the inode's own
- * descriptor serves instead (handle_attach): an immutable file, and an
- * append-only one but for O_APPEND, without O_TRUNC (and under the
- * writeback cache, whose writes all come at offsets, even so).  The
- * backing file system keeps the flags: one without them says ENOTTY.
- */
-static int flags_allow(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags)
-{
-	int attr = 0;
-
-	if (!mmfs_is_writable(flags) && !(flags & O_TRUNC))
-		return 0;
-	if (ioctl(inode->fd, FS_IOC_GETFLAGS, &attr) < 0)
-		return 0;
-	if ((attr & FS_IMMUTABLE_FL) ||
-	    ((attr & FS_APPEND_FL) &&
-	     (fs->writeback || !(flags & O_APPEND) || (flags & O_TRUNC))))
-		return -EPERM;
-	return 0;
-}
-
-/*
  * Give handle h its descriptor of the backing file (lock exclusive), so
  * that an open file costs the daemon one descriptor, not one per handle
  * and one for the map: the inode's own when that serves the access the
@@ -120,7 +96,7 @@ static int handle_attach(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		if (fd >= 0)
 			close(fd);
 		return fs->access == MMFS_ACCESS_WRITE
-			       ? flags_allow(fs, inode, h->flags)
+			       ? mmfs_flags_allow(fs, inode, h->flags)
 			       : 0;
 	}
 	if (fd < 0) {
@@ -280,7 +256,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		mmfs_map_drop(fs, inode);
 	/* a map needs a descriptor that reads: without one (a file the
 	 * daemon may write but not read), fail before the truncation */
-	if (!err && trunc && !inode->map &&
+	if (!err && trunc && !inode->map && !h->appends &&
 	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY)
 		err = -EACCES;
 	if (!err && trunc && kill)
@@ -483,8 +459,13 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			mmfs_reply_err(req, -fd);
 			return;
 		}
-		/* a new inode takes fd as its own descriptor */
-		err = mmfs_do_lookup_open(fs, dir, name, &fd, access, &e);
+		/* a new inode takes fd as its own descriptor, but for an
+		 * O_APPEND one, which serves its handle alone */
+		if (access & MMFS_FD_APPEND)
+			err = mmfs_do_lookup(fs, dir, name, &e);
+		else
+			err = mmfs_do_lookup_open(fs, dir, name, &fd, access,
+						  &e);
 		if (err) {
 			if (fd >= 0)
 				close(fd);

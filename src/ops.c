@@ -283,11 +283,17 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			err = -EINVAL;
 			goto out;
 		}
-		/* truncate(2) needs write permission, ftruncate(2) a
-		 * descriptor open to write (which the kernel checked) */
-		err = fi ? 0 : mmfs_may(fs, inode, W_OK);
-		if (err)
-			goto out;
+		/* truncate(2) needs write permission and a file neither
+		 * immutable nor append-only, ftruncate(2) a descriptor open
+		 * to write (which the kernel checked) */
+		if (!fi) {
+			err = mmfs_may(fs, inode, W_OK);
+			if (!err && S_ISREG(inode->type))
+				err = mmfs_flags_allow(fs, inode,
+						       O_WRONLY | O_TRUNC);
+			if (err)
+				goto out;
+		}
 		if (valid & FUSE_SET_ATTR_KILL_SUID) /* FATTR_KILL_SUIDGID */
 			mmfs_kill_suidgid(fs, req, inode, fd);
 		if (h && (h->flags & O_ACCMODE) == O_RDONLY)

@@ -141,6 +141,34 @@ assert os.pread(fd0, 200, 0) == bytes(100)
 EOF
 ok "sizes no map can reach: EFBIG, files intact"
 rm "$M/huge"
+# tmpfs checks immutability in truncate(2) by path alone: a truncation by
+# path of a file made immutable while held open is refused all the same
+# (the daemon truncates through the descriptor it holds).
+if lsattr -d /dev/shm >/dev/null 2>&1; then
+	cat >"$T/imm.py" <<'EOF'
+import errno, os, subprocess, sys
+p = sys.argv[1]
+with open(p, "wb") as f:
+    f.write(b"0123456789")
+fd = os.open(p, os.O_RDWR)
+subprocess.run(["chattr", "+i", p], check=True)
+try:
+    os.truncate(p, 2)
+    r = "ok"
+except OSError as e:
+    r = errno.errorcode[e.errno]
+subprocess.run(["chattr", "-i", p], check=True)
+os.close(fd)
+print(r, os.stat(p).st_size)
+EOF
+	nd=$(mktemp -d /dev/shm/mmfs-t-anon-native.XXXXXX)
+	MMFS_CLEANUP_HOOKS+=("chattr -i '$nd/f' 2>/dev/null; rm -rf '$nd'")
+	assert_eq "EPERM 10" "$("$PYTHON3" "$T/imm.py" "$nd/f")" \
+		"natively on tmpfs: truncate by path of an immutable file"
+	assert_eq "EPERM 10" "$("$PYTHON3" "$T/imm.py" "$M/imm")" \
+		"truncate by path of a file made immutable while open"
+	rm -rf "$nd" "$M/imm"
+fi
 rm -r "${M:?}"/*
 assert_eq "" "$(ls -A "$M")" "rm -r empties the mount"
 printf 'must vanish\n' >"$M/persist?"

@@ -724,10 +724,17 @@ with open(b, "r+b") as f:
     f.seek(size - 4)
     f.write(b"tail")
 assert os.fstat(fd).st_size == size
+# a write within it while the old map is still there
+assert os.pwrite(fd, b"HELLO", 150 << 40) == 5
 for off, n, want in ((0, 4, b"AAAA"), (size - 4, 8, b"tail"),
-                     (8192, 4, bytes(4))):
+                     (8192, 4, bytes(4)), (150 << 40, 5, b"HELLO")):
     got = os.pread(fd, n, off)
     assert got == want, (off, got)
+# a copy out of it, now that the reads have found no map can be made
+out = os.open(m + ".copy", os.O_RDWR | os.O_CREAT, 0o644)
+assert os.copy_file_range(fd, out, 10, 0, 0) == 10
+assert os.pread(out, 10, 0) == b"A" * 10
+os.close(out)
 os.posix_fallocate(fd, 0, 4096)
 assert os.pwrite(fd, b"BB", 1) == 2
 assert os.fstat(fd).st_size == size
@@ -735,7 +742,7 @@ assert os.pread(fd, 4, 0) == b"ABBA"
 os.close(fd)
 EOF
 	ok "a file grown behind the mount past any map reads, writes, allocates"
-	rm "$T/rob/huge"
+	rm "$T/rob/huge" "$T/rob/huge.copy"
 	mmfs_umount "$T/rom"
 else
 	echo "# tmpfs unavailable, remount checks skipped: $(cat "$T/rob.err")"

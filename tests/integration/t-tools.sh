@@ -241,6 +241,9 @@ os.close(held)
 time.sleep(0.3)  # the last close reaches the daemon
 t("a: closed, open O_APPEND", lambda: wr("a", os.O_WRONLY | A, b"more\n"))
 t("a: closed, open O_RDWR", lambda: wr("a", os.O_RDWR, b"x"))
+t("a: closed, O_RDWR|O_APPEND", lambda: wr("a", os.O_RDWR | A, b"rw\n"))
+t("a: closed, O_APPEND|O_TRUNC",
+  lambda: wr("a", os.O_WRONLY | A | os.O_TRUNC, b"t"))
 t("a: read", lambda: open("a", "rb").read())
 chattr("-a", "a")
 t("a: cleared, open O_WRONLY", lambda: wr("a", os.O_WRONLY, b"C"))
@@ -273,6 +276,34 @@ print("\n".join(out))
 EOF
 	both "\"$PYTHON3\" '$T/attr.py' \"\$D\"" \
 		"chattr +a and +i: what they refuse, held open or not"
+	# An O_CREAT|O_APPEND open of an append-only file the kernel has as
+	# missing (made behind the mount) is a CREATE: its O_APPEND
+	# descriptor must not become the file's, where a later positional
+	# write would append.
+	MMFS_CLEANUP_HOOKS+=("chattr -a '$B/ca' 2>/dev/null")
+	py "$M/ca" "$B/ca" <<'EOF'
+import os, subprocess, sys
+m, b = sys.argv[1], sys.argv[2]
+try:
+    os.stat(m)
+except FileNotFoundError:
+    pass
+with open(b, "wb") as f:
+    f.write(b"0123456789")
+subprocess.run(["chattr", "+a", b], check=True)
+fd = os.open(m, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+os.write(fd, b"A")
+subprocess.run(["chattr", "-a", b], check=True)
+fd2 = os.open(m, os.O_WRONLY)
+os.pwrite(fd2, b"Z", 0)
+os.close(fd2)
+os.close(fd)
+with open(b, "rb") as f:
+    got = f.read()
+assert got == b"Z123456789A", got
+EOF
+	ok "an append-only file created over a missing name: writes as natively"
+	rm "$M/ca"
 	MMFS_CLEANUP_HOOKS+=("chattr -i '$B/fl' 2>/dev/null")
 	chattr +i "$B/fl"
 	assert_eq "i" "$(lsattr "$M/fl" | cut -c5)" "immutable set behind it"
