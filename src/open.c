@@ -82,20 +82,23 @@ static int open_backing(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags,
  * client asked for; otherwise fd (already opened by create, with access
  * access) or a new open, which becomes the inode's when it serves at least
  * what the inode's did (always so for the first handle), and the handle's
- * own if not.  Consumes fd, also on failure.  Sharing spares the open(2)
- * of every handle after the first; it also spares that open's permission
- * check, which the daemon does not rely on (the kernel's, or the first
- * open's as the same daemon user).
+ * own if not.  opened: create opened the file just now (fd, or the one it
+ * gave the inode).  Consumes fd, also on failure.  Sharing spares the
+ * open(2) of every handle after the first, and with it what that open
+ * would check: the permission bits (handle_open checks them where the
+ * daemon relies on them, mmfs_may) and the immutable and append-only
+ * flags (checked here, mmfs_flags_allow).
  */
 static int handle_attach(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			 struct mmfs_handle *h, int fd, int access)
+			 struct mmfs_handle *h, int fd, int access, bool opened)
 {
 	int flags = backing_flags(fs, h->flags);
 
 	if (mmfs_fd_serves(inode, mmfs_fd_access(flags))) {
 		if (fd >= 0)
 			close(fd);
-		return fs->access == MMFS_ACCESS_WRITE
+		/* what open(2) checks, unless create's open just did */
+		return fs->access == MMFS_ACCESS_WRITE && fd < 0 && !opened
 			       ? mmfs_flags_allow(fs, inode, h->flags)
 			       : 0;
 	}
@@ -247,7 +250,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	inode->handles = h;
 	pthread_mutex_unlock(&fs->table_lock);
 
-	err = handle_attach(fs, inode, h, fd, access);
+	err = handle_attach(fs, inode, h, fd, access, known != NULL);
 	fd = mmfs_handle_fd(inode, h);
 	/* the first writer of a file mapped for its readers alone: map it
 	 * again, read-write (below) */
@@ -257,7 +260,8 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	/* a map needs a descriptor that reads: without one (a file the
 	 * daemon may write but not read), fail before the truncation */
 	if (!err && trunc && !inode->map && !h->appends &&
-	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY)
+	    (h->fd < 0 ? !(inode->fd_access & MMFS_FD_READ)
+		       : (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY))
 		err = -EACCES;
 	if (!err && trunc && kill)
 		mmfs_kill_suidgid(fs, kill, inode, fd);
@@ -400,10 +404,10 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct mmfs_handle *h;
 	fuse_req_t kill = (fi->flags & MMFS_O_KILL_SUIDGID) ? req : NULL;
 	struct mmfs_creds c;
-	struct stat st;
 	int fd = -1, access = 0, err, flags;
 	unsigned int tries = 0;
-	bool tmpfile = is_tmpfile(name);
+	bool tmpfile = is_tmpfile(name), excl;
+	bool append = (fi->flags & O_APPEND) && !fs->writeback;
 
 	fi->flags &= ~MMFS_O_KILL_SUIDGID;
 	if (tmpfile) {
@@ -439,25 +443,31 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		else
 			flags = backing_flags(fs, fi->flags) | O_CREAT |
 				O_NOFOLLOW | O_CLOEXEC | (fi->flags & O_EXCL);
-		/* The kernel asks to kill setuid and setgid for an O_TRUNC
-		 * by a caller without CAP_FSETID; of a file this creates, no
-		 * truncation happens and the bits it is given stay. */
-		if (kill && !tmpfile &&
-		    ((fi->flags & O_EXCL) ||
-		     fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0))
-			kill = NULL;
+		/* O_TRUNC tries O_EXCL first: a file this makes is neither
+		 * truncated nor stripped of setuid and setgid (which the
+		 * kernel asks of an O_TRUNC by a caller without
+		 * CAP_FSETID), as natively; one that was there is. */
+		excl = !tmpfile && (fi->flags & (O_TRUNC | O_EXCL)) == O_TRUNC;
 		mmfs_creds_enter(fs, req, &c);
 		mode = mmfs_creds_mode(&c, mode);
-		do
-			fd = create_open(dir, tmpfile ? "." : name, flags,
-					 (fi->flags & O_APPEND) &&
-						 !fs->writeback,
+		do {
+			fd = create_open(dir, tmpfile ? "." : name,
+					 flags | (excl ? O_EXCL : 0), append,
 					 mode, &access);
-		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
+			if (fd == -EEXIST && excl) {
+				excl = false;
+				fd = create_open(dir, name, flags, append, mode,
+						 &access);
+			}
+		} while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
 		mmfs_creds_leave(fs, &c);
 		if (fd < 0) {
 			mmfs_reply_err(req, -fd);
 			return;
+		}
+		if (excl || (fi->flags & O_EXCL)) { /* made just now */
+			fi->flags &= ~O_TRUNC;
+			kill = NULL;
 		}
 		/* a new inode takes fd as its own descriptor, but for an
 		 * O_APPEND one, which serves its handle alone */

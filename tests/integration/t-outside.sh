@@ -446,6 +446,28 @@ assert_eq "none" "$("$PYTHON3" "$T/trunc-race.py" "$M/race" "$B/race" 3)" \
 mmfs_alive
 mmfs_umount
 
+# An O_CREAT|O_TRUNC open of a name the kernel has as missing, made in
+# BACKING meanwhile, is a CREATE that finds the file there: truncated, as
+# natively (a file the create makes is not: it tries O_EXCL first).
+mmfs_mount
+py "$M/ct" "$B/ct" <<'EOF'
+import os, sys
+m, b = sys.argv[1:]
+try:
+    os.stat(m)
+except FileNotFoundError:
+    pass
+with open(b, "wb") as f:
+    f.write(b"old bytes")
+os.utime(b, (1, 1))
+os.close(os.open(m, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+st = os.stat(b)
+assert st.st_size == 0 and st.st_mtime > 1, (st.st_size, st.st_mtime)
+EOF
+ok "O_CREAT|O_TRUNC of a file made behind a missing name truncates it"
+rm "$B/ct"
+mmfs_umount
+
 # ------------------------------------------------------ replaced behind
 # A file deleted or renamed over in BACKING while the kernel has its name
 # cached: an open through that name may still give the old file (whole,
