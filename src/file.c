@@ -146,12 +146,15 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 /* May a read through handle h be spliced from inode's descriptor (lock
  * held)?  Only where the map shows the backing file: not a copy mount's
  * private data, nor through a handle with its own descriptor (the
- * inode's cannot read). */
+ * inode's cannot read), nor through an O_NOATIME handle (a splice moves
+ * the backing file's atime as a read does; a copy from the map does
+ * not, and the shared descriptor has not the handle's O_NOATIME). */
 static bool may_splice(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       struct mmfs_handle *h)
 {
 	return fs->access != MMFS_ACCESS_COPY && !inode->priv && h->fd < 0 &&
-	       inode->map && mmfs_fd_serves(inode, MMFS_FD_READ);
+	       !(h->flags & O_NOATIME) && inode->map &&
+	       mmfs_fd_serves(inode, MMFS_FD_READ);
 }
 
 void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -719,7 +722,8 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			break;
 	}
 	free(buf);
-	if (total > 0 && fs->access == MMFS_ACCESS_WRITE)
+	if (total > 0 && fs->access == MMFS_ACCESS_WRITE &&
+	    !(mmfs_handle_of(fi_in)->flags & O_NOATIME))
 		mark_read(fs, in, mmfs_handle_of(fi_in), (uint64_t)off_in);
 	if (total == 0 && w < 0)
 		mmfs_reply_err(req, (int)-w);

@@ -14,15 +14,16 @@
 
 /* Flags for our own descriptor of the backing file.  O_APPEND is dropped
  * because the descriptor serves every handle of the file (an O_APPEND
- * handle's writes append by themselves: write_append in file.c), O_TRUNC
- * because truncation goes through the mapping, O_NOFOLLOW because the
- * /proc path is a link.  -o noatime adds O_NOATIME: reads through the
- * descriptor then leave the backing file's atime alone, as the mount
- * flag promises. */
+ * handle's writes append by themselves: write_append in file.c), and
+ * O_NOATIME likewise (an O_NOATIME handle's reads come from the map,
+ * which moves no atime: may_splice in file.c); O_TRUNC because truncation
+ * goes through the mapping, O_NOFOLLOW because the /proc path is a link.
+ * -o noatime adds O_NOATIME: reads through the descriptor then leave the
+ * backing file's atime alone, as the mount flag promises. */
 static int backing_flags(struct mmfs_fs *fs, int flags)
 {
 	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_DIRECT |
-		   O_NOFOLLOW | O_SYNC | O_DSYNC);
+		   O_NOFOLLOW | O_SYNC | O_DSYNC | O_NOATIME);
 	if (fs->access != MMFS_ACCESS_WRITE)
 		flags = (flags & ~O_ACCMODE) | O_RDONLY;
 	if (fs->noatime)

@@ -191,10 +191,33 @@ print("moved" if os.stat(p).st_atime_ns > 3_000_000_000 else "kept")
 EOF
 assert_eq moved "$("$PYTHON3" "$T/reread.py" "$T/reread")" \
 	"natively: a read moves an atime set back"
+# An O_NOATIME descriptor reads without moving the atime, and another
+# descriptor of the file open at the same time still moves it: the
+# daemon's one descriptor of the file must carry neither's choice.
+cat >"$T/noatime2.py" <<'EOF'
+import os, sys
+p = sys.argv[1]
+with open(p, "wb") as f:
+    f.write(b"x" * 10000)
+res = []
+for noatime_first in (False, True):
+    os.utime(p, ns=(3_000_000_000, 2_000_000_000))
+    a = os.open(p, os.O_RDONLY | (os.O_NOATIME if noatime_first else 0))
+    b = os.open(p, os.O_RDONLY | (0 if noatime_first else os.O_NOATIME))
+    os.read(b, 10000)
+    res.append("moved" if os.stat(p).st_atime_ns > 3_000_000_000 else "kept")
+    os.close(b)
+    os.close(a)
+print(" ".join(res))
+EOF
+assert_eq "kept moved" "$("$PYTHON3" "$T/noatime2.py" "$T/noatime2")" \
+	"natively: O_NOATIME reads beside another descriptor"
 for o in default writeback cache=never; do
 	mmfs_mount ${o#default}
 	assert_eq moved "$("$PYTHON3" "$T/reread.py" "$M/reread")" \
 		"$o: a file read before, its atime set back, read again"
+	assert_eq "kept moved" "$("$PYTHON3" "$T/noatime2.py" "$M/noatime2")" \
+		"$o: O_NOATIME reads beside another descriptor of the file"
 	mmfs_umount
 done
 # Where the backing file system gives a new file another owner than its
