@@ -188,8 +188,10 @@ static int map_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	if (!map && err == 0)
 		return 0; /* emptied under us */
 	if (err < 0) {
-		mmfs_log(FUSE_LOG_WARNING, "mapping inode %llu: %s\n",
-			 (unsigned long long)inode->ino, strerror(-err));
+		if (err != -EACCES) /* an append-only file: map_ensure */
+			mmfs_log(FUSE_LOG_WARNING, "mapping inode %llu: %s\n",
+				 (unsigned long long)inode->ino,
+				 strerror(-err));
 		return mmfs_map_errno(err);
 	}
 	map_install(fs, inode, map);
@@ -223,7 +225,7 @@ static int map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		      const struct stat *known)
 {
 	int fd = -1, access = fs->access, err;
-	bool ro = false, readers = false, have = known != NULL;
+	bool ro = false, readers = false, appends = false, have = known != NULL;
 	struct stat st;
 
 	if (inode->map || inode->priv || !S_ISREG(inode->type))
@@ -236,22 +238,28 @@ static int map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		have = fstatat(inode->fd, "", &st, AT_EMPTY_PATH) == 0;
 	if (have && st.st_size == 0)
 		return 0;
-	/* The inode's own descriptor, when open with the access needed. */
+	/* The inode's own descriptor, when open with the access needed.  No
+	 * descriptor open to write maps an append-only file, even to read
+	 * (EACCES): one of its own, read-only, then. */
 	if (access == MMFS_ACCESS_WRITE) {
-		if (mmfs_fd_serves(inode, MMFS_FD_READ | MMFS_FD_WRITE))
-			return map_fd(fs, inode, inode->fd, access, false,
-				      have ? &st : NULL);
-		if (has_writer(inode))
+		if (mmfs_fd_serves(inode, MMFS_FD_READ | MMFS_FD_WRITE)) {
+			err = map_fd(fs, inode, inode->fd, access, false,
+				     have ? &st : NULL);
+			if (err != -EACCES)
+				return err;
+			appends = true;
+		} else if (has_writer(inode)) {
 			fd = mmfs_reopen(inode, O_RDWR);
-		else
+		} else {
 			readers = true;
-		if (readers || fd == -EACCES || fd == -EROFS ||
+		}
+		if (readers || appends || fd == -EACCES || fd == -EROFS ||
 		    fd == -ETXTBSY || fd == -EPERM) {
 			access = MMFS_ACCESS_READ;
 			ro = true;
 		}
 	}
-	if (access != MMFS_ACCESS_WRITE &&
+	if (access != MMFS_ACCESS_WRITE && !appends &&
 	    mmfs_fd_serves(inode, MMFS_FD_READ)) {
 		err = map_fd(fs, inode, inode->fd, access, ro,
 			     have ? &st : NULL);

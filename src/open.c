@@ -406,7 +406,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_req_t kill = (fi->flags & MMFS_O_KILL_SUIDGID) ? req : NULL;
 	struct mmfs_creds c;
 	int fd = -1, access = 0, err, flags;
-	unsigned int tries = 0;
+	unsigned int tries = 0, n;
 	bool tmpfile = is_tmpfile(name), excl;
 	bool append = (fi->flags & O_APPEND) && !fs->writeback;
 
@@ -455,6 +455,19 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			fd = create_open(dir, tmpfile ? "." : name,
 					 flags | (excl ? O_EXCL : 0), append,
 					 mode, &access);
+			/* there: opened as it is, without O_CREAT, so that
+			 * one removed meanwhile is not made by an open that
+			 * takes it for old; that one is made anew */
+			for (n = 0; fd == -EEXIST && excl && n < 8; n++) {
+				fd = create_open(dir, name, flags & ~O_CREAT,
+						 append, mode, &access);
+				if (fd != -ENOENT)
+					excl = false;
+				else
+					fd = create_open(dir, name,
+							 flags | O_EXCL, append,
+							 mode, &access);
+			}
 			if (fd == -EEXIST && excl) {
 				excl = false;
 				fd = create_open(dir, name, flags, append, mode,

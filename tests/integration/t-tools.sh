@@ -201,7 +201,7 @@ if command -v chattr >/dev/null 2>&1 && lsattr -d "$N" >/dev/null 2>&1; then
 	assert_eq "$(lsattr "$N/fl" | cut -d' ' -f1)" \
 		"$(lsattr "$B/fl" | cut -d' ' -f1)" "flags in the backing file"
 	for d in "$N" "$B"; do
-		MMFS_CLEANUP_HOOKS+=("chattr -a -i '$d/a' '$d/i' '$d/c' \
+		MMFS_CLEANUP_HOOKS+=("chattr -a -i '$d/a' '$d/i' '$d/c' '$d/h' \
 			2>/dev/null")
 	done
 	cat >"$T/attr.py" <<'EOF'
@@ -266,6 +266,15 @@ os.close(held)
 chattr("-i", "i")
 t("i: cleared, append", lambda: wr("i", os.O_WRONLY | A, b"ok\n"))
 t("i: final", lambda: open("i", "rb").read())
+open("h", "wb").close()
+held = os.open("h", os.O_RDWR)
+chattr("+a", "h")
+t("h: empty, held, written", lambda: os.pwrite(held, b"OOOO", 0))
+t("h: appended", lambda: wr("h", os.O_WRONLY | A, b"app\n"))
+t("h: held ftruncate", lambda: os.ftruncate(held, 1))
+t("h: read", lambda: open("h", "rb").read())
+os.close(held)
+chattr("-a", "h")
 with open("c", "wb") as f:
     f.write(b"c\n")
 chattr("+a", "c")
