@@ -72,16 +72,19 @@ ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
 }
 
 /* pread(2) of the backing file through handle h's descriptor, or, where
- * that one cannot read (write-only), one opened to read. */
+ * that one cannot read (write-only) or h is O_NOATIME (the inode's
+ * descriptor is not: may_splice), one opened to read as h would. */
 static ssize_t backing_pread(struct mmfs_inode *inode, struct mmfs_handle *h,
 			     char *buf, size_t n, uint64_t pos)
 {
-	ssize_t r = mmfs_pread_all(mmfs_handle_fd(inode, h), buf, n, pos);
+	ssize_t r = -EBADF;
 	int fd;
 
+	if (!(h->flags & O_NOATIME))
+		r = mmfs_pread_all(mmfs_handle_fd(inode, h), buf, n, pos);
 	if (r != -EBADF)
 		return r;
-	fd = mmfs_reopen(inode, O_RDONLY);
+	fd = mmfs_reopen(inode, O_RDONLY | (h->flags & O_NOATIME));
 	if (fd < 0)
 		return fd;
 	r = mmfs_pread_all(fd, buf, n, pos);

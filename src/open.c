@@ -406,7 +406,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_req_t kill = (fi->flags & MMFS_O_KILL_SUIDGID) ? req : NULL;
 	struct mmfs_creds c;
 	int fd = -1, access = 0, err, flags;
-	unsigned int tries = 0, n;
+	unsigned int tries = 0;
 	bool tmpfile = is_tmpfile(name), excl;
 	bool append = (fi->flags & O_APPEND) && !fs->writeback;
 
@@ -444,37 +444,25 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		else
 			flags = backing_flags(fs, fi->flags) | O_CREAT |
 				O_NOFOLLOW | O_CLOEXEC | (fi->flags & O_EXCL);
-		/* O_TRUNC tries O_EXCL first: a file this makes is neither
-		 * truncated nor stripped of setuid and setgid (which the
-		 * kernel asks of an O_TRUNC by a caller without
-		 * CAP_FSETID), as natively; one that was there is. */
-		excl = !tmpfile && (fi->flags & (O_TRUNC | O_EXCL)) == O_TRUNC;
+		/* The kernel creates over a name it has as missing, which
+		 * BACKING may have by now (made behind the mount).  An
+		 * O_TRUNC create makes the file with O_EXCL: if it is there,
+		 * ESTALE has the kernel look the name up and open what it
+		 * finds itself, with the checks an O_TRUNC open of an
+		 * existing file takes (write permission; setuid and setgid
+		 * cleared).  A file made here is neither truncated nor
+		 * stripped of those bits, as natively. */
+		excl = !tmpfile && (fi->flags & O_TRUNC);
 		mmfs_creds_enter(fs, req, &c);
 		mode = mmfs_creds_mode(&c, mode);
-		do {
+		do
 			fd = create_open(dir, tmpfile ? "." : name,
 					 flags | (excl ? O_EXCL : 0), append,
 					 mode, &access);
-			/* there: opened as it is, without O_CREAT, so that
-			 * one removed meanwhile is not made by an open that
-			 * takes it for old; that one is made anew */
-			for (n = 0; fd == -EEXIST && excl && n < 8; n++) {
-				fd = create_open(dir, name, flags & ~O_CREAT,
-						 append, mode, &access);
-				if (fd != -ENOENT)
-					excl = false;
-				else
-					fd = create_open(dir, name,
-							 flags | O_EXCL, append,
-							 mode, &access);
-			}
-			if (fd == -EEXIST && excl) {
-				excl = false;
-				fd = create_open(dir, name, flags, append, mode,
-						 &access);
-			}
-		} while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
+		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
 		mmfs_creds_leave(fs, &c);
+		if (fd == -EEXIST && excl && !(fi->flags & O_EXCL))
+			fd = -ESTALE;
 		if (fd < 0) {
 			mmfs_reply_err(req, -fd);
 			return;
@@ -497,6 +485,16 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			return;
 		}
 		inode = mmfs_inode_of(fs, e.ino);
+		/* not a regular file (a fifo made behind the mount, which
+		 * open(2) with O_CREAT opens): the kernel opens it itself
+		 * once it has looked it up */
+		if (!S_ISREG(inode->type)) {
+			if (fd >= 0)
+				close(fd);
+			mmfs_forget_one(fs, inode, 1);
+			mmfs_reply_err(req, ESTALE);
+			return;
+		}
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {

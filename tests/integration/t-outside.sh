@@ -466,6 +466,24 @@ assert st.st_size == 0 and st.st_mtime > 1, (st.st_size, st.st_mtime)
 EOF
 ok "O_CREAT|O_TRUNC of a file made behind a missing name truncates it"
 rm "$B/ct"
+# The same over a directory made behind the name: EISDIR, also read-only
+# (the daemon's open of it without O_CREAT succeeded: EIO).
+py "$M/cd" "$B/cd" <<'EOF'
+import errno, os, sys
+m, b = sys.argv[1:]
+try:
+    os.stat(m)
+except FileNotFoundError:
+    pass
+os.mkdir(b)
+try:
+    os.open(m, os.O_RDONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    sys.exit("opened")
+except IsADirectoryError:
+    pass
+EOF
+ok "O_CREAT|O_TRUNC over a directory made behind a missing name: EISDIR"
+rmdir "$B/cd"
 mmfs_umount
 
 # ------------------------------------------------------ replaced behind

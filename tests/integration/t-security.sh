@@ -223,6 +223,37 @@ for n, m in ((\"sgnew\", 0o2755), (\"sunew\", 0o4755)):
 assert_eq "D/theirs/sgnew 2755
 D/theirs/sunew 4755
 status=0" "$BOTH_OUT" "creat keeps the bits of a file it makes"
+# An O_CREAT|O_TRUNC open by the other user of a name the kernel has as
+# missing, where root's file was made behind the mount meanwhile: the
+# truncation needs write permission on it (EACCES), as natively.
+res=$(py "$M/shared/late" "$BK/shared/late" "$U" "$G" <<'EOF'
+import errno, os, sys
+m, b, uid, gid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+try:
+    os.stat(m)
+except FileNotFoundError:
+    pass
+with open(b, "wb") as f:
+    f.write(b"root's bytes")
+os.chmod(b, 0o644)
+pid = os.fork()
+if pid == 0:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    try:
+        os.open(m, os.O_RDONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os._exit(0)
+    except OSError as e:
+        os._exit(e.errno)
+_, st = os.waitpid(pid, 0)
+print(errno.errorcode.get(os.waitstatus_to_exitcode(st), "opened"),
+      os.stat(b).st_size)
+EOF
+)
+assert_eq "EACCES 12" "$res" \
+	"O_TRUNC create over root's file made behind a missing name: EACCES"
+rm -f "$BK/shared/late"
 # A member through a supplementary group keeps it.
 supp_write()
 {
