@@ -484,6 +484,23 @@ except IsADirectoryError:
 EOF
 ok "O_CREAT|O_TRUNC over a directory made behind a missing name: EISDIR"
 rmdir "$B/cd"
+# And an O_CREAT open over a fifo made so opens the fifo (it was EIO).
+py "$M/cf" "$B/cf" <<'EOF'
+import os, stat, sys
+m, b = sys.argv[1:]
+try:
+    os.stat(m)
+except FileNotFoundError:
+    pass
+os.mkfifo(b)
+fd = os.open(m, os.O_RDWR | os.O_CREAT, 0o644)
+assert stat.S_ISFIFO(os.fstat(fd).st_mode)
+os.write(fd, b"hi")
+assert os.read(fd, 2) == b"hi"
+os.close(fd)
+EOF
+ok "O_CREAT over a fifo made behind a missing name opens the fifo"
+rm "$B/cf"
 mmfs_umount
 
 # ------------------------------------------------------ replaced behind
