@@ -446,61 +446,43 @@ assert_eq "none" "$("$PYTHON3" "$T/trunc-race.py" "$M/race" "$B/race" 3)" \
 mmfs_alive
 mmfs_umount
 
-# An O_CREAT|O_TRUNC open of a name the kernel has as missing, made in
-# BACKING meanwhile, is a CREATE that finds the file there: truncated, as
-# natively (a file the create makes is not: it tries O_EXCL first).
+# A create through a name the kernel has as missing, which BACKING got
+# meanwhile, finds it there and opens it as natively: a file made so is
+# truncated by O_TRUNC (mtime moved), a directory gives EISDIR, also to a
+# read-only O_TRUNC open (it was EIO), and a fifo opens (it was EIO).
 mmfs_mount
-py "$M/ct" "$B/ct" <<'EOF'
-import os, sys
-m, b = sys.argv[1:]
-try:
-    os.stat(m)
-except FileNotFoundError:
-    pass
-with open(b, "wb") as f:
-    f.write(b"old bytes")
-os.utime(b, (1, 1))
-os.close(os.open(m, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
-st = os.stat(b)
-assert st.st_size == 0 and st.st_mtime > 1, (st.st_size, st.st_mtime)
-EOF
-ok "O_CREAT|O_TRUNC of a file made behind a missing name truncates it"
-rm "$B/ct"
-# The same over a directory made behind the name: EISDIR, also read-only
-# (the daemon's open of it without O_CREAT succeeded: EIO).
-py "$M/cd" "$B/cd" <<'EOF'
-import errno, os, sys
-m, b = sys.argv[1:]
-try:
-    os.stat(m)
-except FileNotFoundError:
-    pass
-os.mkdir(b)
-try:
-    os.open(m, os.O_RDONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    sys.exit("opened")
-except IsADirectoryError:
-    pass
-EOF
-ok "O_CREAT|O_TRUNC over a directory made behind a missing name: EISDIR"
-rmdir "$B/cd"
-# And an O_CREAT open over a fifo made so opens the fifo (it was EIO).
-py "$M/cf" "$B/cf" <<'EOF'
+py "$M" "$B" <<'EOF'
 import os, stat, sys
 m, b = sys.argv[1:]
-try:
-    os.stat(m)
-except FileNotFoundError:
-    pass
-os.mkfifo(b)
-fd = os.open(m, os.O_RDWR | os.O_CREAT, 0o644)
+
+def over(name, make, flags):
+    try:
+        os.stat(m + "/" + name)  # the kernel caches it as missing
+    except FileNotFoundError:
+        pass
+    make(b + "/" + name)
+    try:
+        return os.open(m + "/" + name, flags | os.O_CREAT, 0o644)
+    except IsADirectoryError:
+        return "EISDIR"
+
+def oldfile(p):
+    with open(p, "wb") as f:
+        f.write(b"old bytes")
+    os.utime(p, (1, 1))
+
+os.close(over("ct", oldfile, os.O_WRONLY | os.O_TRUNC))
+st = os.stat(b + "/ct")
+assert st.st_size == 0 and st.st_mtime > 1, (st.st_size, st.st_mtime)
+assert over("cd", os.mkdir, os.O_RDONLY | os.O_TRUNC) == "EISDIR"
+fd = over("cf", os.mkfifo, os.O_RDWR)
 assert stat.S_ISFIFO(os.fstat(fd).st_mode)
 os.write(fd, b"hi")
 assert os.read(fd, 2) == b"hi"
 os.close(fd)
 EOF
-ok "O_CREAT over a fifo made behind a missing name opens the fifo"
-rm "$B/cf"
+ok "creates over a file, a directory and a fifo made behind a missing name"
+rm -r "$B/ct" "$B/cd" "$B/cf"
 mmfs_umount
 
 # ------------------------------------------------------ replaced behind
