@@ -332,6 +332,16 @@ static int map_extend(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	return err < 0 ? mmfs_size_errno(err, end) : 0;
 }
 
+/* Does the backing file reach end already?  So it is where it grew
+ * outside past what any map can reach: a write within it goes to the
+ * file alone (write_grow). */
+static bool reaches(int fd, uint64_t end)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && end <= (uint64_t)st.st_size;
+}
+
 /*
  * A write that ends past the map (lock exclusive).  The map grows first,
  * so that a size it cannot take (ENOMEM or ENFILE at the mapping limit)
@@ -350,16 +360,13 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 			  const char *buf, size_t size, uint64_t off)
 {
 	uint64_t end = off + size, old, keep;
-	struct stat st;
 	bool grow;
 	ssize_t r;
 	int err;
 
 	if (!inode->map) {
 		err = mmfs_map_resync(fs, inode);
-		/* grown outside past any map: within it, the file alone */
-		if (err < 0 && fstat(fd, &st) == 0 &&
-		    end <= (uint64_t)st.st_size)
+		if (err < 0 && reaches(fd, end))
 			return pwrite_all(fd, buf, size, off, false);
 		if (err < 0)
 			return mmfs_size_errno(err, end);
@@ -368,8 +375,7 @@ static ssize_t write_grow(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	grow = end > old && !inode->map_ro;
 	if (grow && inode->map && end <= SIZE_MAX) {
 		err = map_extend(fs, inode, end);
-		if (err < 0 && fstat(fd, &st) == 0 &&
-		    end <= (uint64_t)st.st_size) /* as above */
+		if (err < 0 && reaches(fd, end))
 			return pwrite_all(fd, buf, size, off, false);
 		if (err < 0)
 			return err;
