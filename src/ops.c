@@ -600,6 +600,15 @@ static bool needs_lookup(struct mmfs_fs *fs, struct mmfs_inode *dir,
 	       !mmfs_entry_fresh(fs, dir, de->d_name, de->d_ino);
 }
 
+/* A listing's entry without attributes: the name's inode number and
+ * type alone (node id 0). */
+static void bare_entry(struct fuse_entry_param *e, const struct dirent *de)
+{
+	memset(e, 0, sizeof(*e));
+	e->attr.st_ino = de->d_ino;
+	e->attr.st_mode = (mode_t)de->d_type << 12;
+}
+
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t offset, struct fuse_file_info *fi, bool plus)
 {
@@ -640,9 +649,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		}
 		name = d->entry->d_name;
 		next = d->entry->d_off;
-		memset(&e, 0, sizeof(e));
-		e.attr.st_ino = d->entry->d_ino;
-		e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+		bare_entry(&e, d->entry);
 		/* An entry not looked up goes without attributes (node id
 		 * 0); so does one whose lookup fails otherwise than by its
 		 * removal (EACCES in a directory a daemon that is not root
@@ -657,9 +664,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			}
 			if (err) {
 				err = 0;
-				memset(&e, 0, sizeof(e));
-				e.attr.st_ino = d->entry->d_ino;
-				e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+				bare_entry(&e, d->entry);
 			}
 		}
 		if (plus)
