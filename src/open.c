@@ -389,6 +389,28 @@ opened:
 	return fd;
 }
 
+/* An O_TRUNC create's open of what is there (create_open with O_EXCL
+ * found it), as the caller (inside mmfs_creds_enter).  A regular file:
+ * the truncation that follows needs write permission on it, which
+ * open(2) checks only for an open to write (an O_RDONLY|O_TRUNC one
+ * needs it all the same).  Anything else: -ESTALE, and the kernel opens
+ * it itself once it has looked it up (a directory: EISDIR; a symlink:
+ * followed).  -ENOENT if it went meanwhile. */
+static int create_existing_trunc(struct mmfs_inode *dir, const char *name,
+				 int flags, int append, int *access)
+{
+	struct stat st;
+
+	if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -ESTALE;
+	if (faccessat(dir->fd, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) <
+	    0)
+		return -errno;
+	return create_open(dir, name, flags & ~O_CREAT, append, 0, access);
+}
+
 /* An open(O_TMPFILE), which main.c's io_read hands on as a CREATE: the
  * kernel names the unnamed file "/", which no directory entry can be. */
 static bool is_tmpfile(const char *name)
@@ -406,7 +428,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_req_t kill = (fi->flags & MMFS_O_KILL_SUIDGID) ? req : NULL;
 	struct mmfs_creds c;
 	int fd = -1, access = 0, err, flags;
-	unsigned int tries = 0;
+	unsigned int tries = 0, n;
 	bool tmpfile = is_tmpfile(name), excl;
 	bool append = (fi->flags & O_APPEND) && !fs->writeback;
 
@@ -446,22 +468,34 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 				O_NOFOLLOW | O_CLOEXEC | (fi->flags & O_EXCL);
 		/* The kernel creates over a name it has as missing, which
 		 * BACKING may have by now (made behind the mount).  An
-		 * O_TRUNC create makes the file with O_EXCL: if it is there,
-		 * ESTALE has the kernel look the name up and open what it
-		 * finds itself, with the checks an O_TRUNC open of an
-		 * existing file takes (write permission; setuid and setgid
-		 * cleared).  A file made here is neither truncated nor
-		 * stripped of those bits, as natively. */
-		excl = !tmpfile && (fi->flags & O_TRUNC);
+		 * O_TRUNC create makes the file with O_EXCL, so that a file
+		 * made here is neither truncated nor stripped of setuid and
+		 * setgid, as natively; one that is there is opened as it is
+		 * (create_existing_trunc), and one gone again meanwhile made
+		 * anew. */
+		excl = !tmpfile && (fi->flags & (O_TRUNC | O_EXCL)) == O_TRUNC;
 		mmfs_creds_enter(fs, req, &c);
 		mode = mmfs_creds_mode(&c, mode);
-		do
+		do {
 			fd = create_open(dir, tmpfile ? "." : name,
 					 flags | (excl ? O_EXCL : 0), append,
 					 mode, &access);
-		while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
+			for (n = 0; fd == -EEXIST && excl && n < 8; n++) {
+				fd = create_existing_trunc(dir, name, flags,
+							   append, &access);
+				if (fd != -ENOENT)
+					excl = false;
+				else
+					fd = create_open(dir, name,
+							 flags | O_EXCL, append,
+							 mode, &access);
+			}
+		} while (fd == -EMFILE && mmfs_prune_wait(fs, &tries));
 		mmfs_creds_leave(fs, &c);
-		if (fd == -EEXIST && excl && !(fi->flags & O_EXCL))
+		/* one the kernel opens itself once it has looked the name
+		 * up: a symlink there (open(2) follows it), a name made and
+		 * removed behind the mount eight times over */
+		if (fd == -ELOOP || (fd == -EEXIST && excl))
 			fd = -ESTALE;
 		if (fd < 0) {
 			mmfs_reply_err(req, -fd);
