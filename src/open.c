@@ -393,13 +393,19 @@ opened:
  * found it), as the caller (inside mmfs_creds_enter).  A regular file:
  * the truncation that follows needs write permission on it, which
  * open(2) checks only for an open to write (an O_RDONLY|O_TRUNC one
- * needs it all the same).  Anything else: -ESTALE, and the kernel opens
- * it itself once it has looked it up (a directory: EISDIR; a symlink:
- * followed).  -ENOENT if it went meanwhile. */
+ * needs it all the same); the open keeps O_CREAT, so that the backing
+ * file system applies what it applies to such an open of a file there
+ * (fs.protected_regular in sticky directories).  Anything else: -ESTALE,
+ * and the kernel opens it itself once it has looked it up (a directory:
+ * EISDIR; a symlink: followed).  -ENOENT if it went meanwhile, or if the
+ * open found another file than the one looked at (one made anew: the
+ * caller tries again from O_EXCL). */
 static int create_existing_trunc(struct mmfs_inode *dir, const char *name,
-				 int flags, int append, int *access)
+				 int flags, int append, mode_t mode,
+				 int *access)
 {
-	struct stat st;
+	struct stat st, now;
+	int fd;
 
 	if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -408,7 +414,13 @@ static int create_existing_trunc(struct mmfs_inode *dir, const char *name,
 	if (faccessat(dir->fd, name, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) <
 	    0)
 		return -errno;
-	return create_open(dir, name, flags & ~O_CREAT, append, 0, access);
+	fd = create_open(dir, name, flags, append, mode, access);
+	if (fd >= 0 && (fstat(fd, &now) < 0 || now.st_dev != st.st_dev ||
+			now.st_ino != st.st_ino)) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
 }
 
 /* An open(O_TMPFILE), which main.c's io_read hands on as a CREATE: the
@@ -482,7 +494,8 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 					 mode, &access);
 			for (n = 0; fd == -EEXIST && excl && n < 8; n++) {
 				fd = create_existing_trunc(dir, name, flags,
-							   append, &access);
+							   append, mode,
+							   &access);
 				if (fd != -ENOENT)
 					excl = false;
 				else
