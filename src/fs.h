@@ -394,6 +394,17 @@ void mmfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		   struct fuse_file_info *fi);
 
+/* dir.c: open directories. */
+void mmfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mmfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+		     struct fuse_file_info *fi);
+void mmfs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			 off_t offset, struct fuse_file_info *fi);
+void mmfs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi);
+void mmfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+		      struct fuse_file_info *fi);
+
 /* file.c: data ops (and the write path copy_file_range shares). */
 void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		  struct fuse_file_info *fi);
