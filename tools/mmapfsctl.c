@@ -30,8 +30,10 @@
 
 /* f_type of every FUSE mount (fs/fuse/inode.c); not in <linux/magic.h>. */
 #define MMFS_FUSE_SUPER_MAGIC 0x65735546
-/* MADV_POPULATE_WRITE (Linux 5.14), which older headers lack */
+/* MADV_POPULATE_WRITE (Linux 5.14) and MADV_DONTNEED_LOCKED (5.18),
+ * which older headers lack */
 #define MMFS_POPULATE_WRITE 23
+#define MMFS_DONTNEED_LOCKED 24
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -378,6 +380,7 @@ static int run_madvise(const struct command *cmd, int argc, char **argv,
 	/* The daemon refuses advice that may change the bytes through a
 	 * read-only handle (EACCES): open read-write where allowed. */
 	writable = adv.advice == MADV_REMOVE || adv.advice == MADV_DONTNEED ||
+		   adv.advice == MMFS_DONTNEED_LOCKED ||
 		   adv.advice == MADV_FREE || adv.advice == MMFS_POPULATE_WRITE;
 	return do_ioctl(cmd, argv[0], writable, false, MMAPFS_IOC_MADVISE,
 			&adv);

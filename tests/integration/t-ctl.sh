@@ -640,6 +640,15 @@ assert got == b"x" * 8192, got[:16]
 EOF
 ok "copy: MADV_DONTNEED_LOCKED needs a writable handle and drops the copy"
 expect 1 "" "" find "$T/cp/cpd" y
+# mmapfsctl opens the file read-write for it, as for dontneed (it opened
+# it read-only, and the daemon refused: "Permission denied")
+printf 'zz' | dd of="$T/cp/cpd" conv=notrunc status=none
+expect 0 "0" "" find "$T/cp/cpd" zz
+expect 0 "" "" madvise "$T/cp/cpd" 24
+expect 1 "" "" find "$T/cp/cpd" zz
+[ "$(tr -d x <"$B/cpd" | wc -c) $(stat -c %s "$B/cpd")" = "0 8192" ] ||
+	fail "copy: BACKING changed by the advice"
+ok "copy: BACKING unchanged by the advice"
 mmfs_umount "$T/cp"
 MMFS_PID=$main_pid MMFS_CUR_MNT=$main_mnt MMFS_LOG=$main_log
 
