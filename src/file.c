@@ -139,6 +139,16 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 			got = (ssize_t)((uint64_t)st.st_size - pos);
 	}
 	resync(fs, inode);
+	/* Private data that shrank with a file truncated behind the mount
+	 * (mmfs_map_resync): only what it still has counts. */
+	if (priv) {
+		pthread_rwlock_rdlock(&inode->lock);
+		if (pos >= inode->maplen)
+			got = 0, eof = true;
+		else if ((uint64_t)got > inode->maplen - pos)
+			got = (ssize_t)(inode->maplen - pos);
+		pthread_rwlock_unlock(&inode->lock);
+	}
 	if (got == 0 && size > 0 && !eof)
 		mmfs_reply_err(req, r < 0 ? (int)-r : EIO);
 	else if (fuse_reply_buf(req, buf, (size_t)got) == 0)
@@ -301,6 +311,12 @@ static ssize_t write_private(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	ssize_t n;
 	int err;
 
+	/* the map in line with a backing file truncated behind the mount
+	 * first, where the file is not private yet or its private data is
+	 * in a copy-on-write map of it (mmfs_map_resync) */
+	err = mmfs_map_resync(fs, inode);
+	if (err < 0)
+		return err;
 	err = mmfs_map_ensure(fs, inode);
 	if (err < 0)
 		return err;

@@ -317,21 +317,39 @@ int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	return map_ensure(fs, inode, &st);
 }
 
+static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			  uint64_t size);
+
+/* Does inode hold private data in a copy-on-write map of its backing
+ * file (a copy mount's file written within its size)? */
+static bool private_cow(const struct mmfs_inode *inode)
+{
+	return inode->priv && inode->map && !inode->priv_anon;
+}
+
 /*
  * Bring the map back in line with the backing file's size after a fault
  * or a change made outside the mount (lock exclusive).  Never touches the
- * file's size.
+ * file's size (a copy mount's private data may shrink: below).
  */
 int mmfs_map_resync(struct mmfs_fs *fs, struct mmfs_inode *inode)
 {
 	uint64_t size;
 	int err;
 
-	if (inode->priv || !S_ISREG(inode->type))
+	if (!S_ISREG(inode->type) || (inode->priv && !private_cow(inode)))
 		return 0;
 	err = backing_size(inode, &size);
 	if (err < 0)
 		return err;
+	/* A copy mount's private data in a copy-on-write map of a file
+	 * truncated behind the mount: the kernel took the pages past the
+	 * file's new end from the map, those copied on write too, so the
+	 * private data shrinks to the file, into a memfd, where the next
+	 * truncation cannot reach it. */
+	if (inode->priv)
+		return size < inode->maplen ? private_resize(fs, inode, size)
+					    : 0;
 	if (size == inode->maplen && (inode->map || size == 0))
 		return 0;
 	if (size == 0) {
@@ -385,6 +403,15 @@ static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	ssize_t got;
 	int err;
 
+	/* Data not private yet shows the backing file as it is now: one
+	 * truncated or grown behind the mount is mapped again first, so
+	 * that the private data starts from what it has (copying from the
+	 * old map would fault past its new end). */
+	if (!inode->priv) {
+		err = mmfs_map_resync(fs, inode);
+		if (err < 0)
+			return err;
+	}
 	err = mmfs_map_ensure(fs, inode);
 	if (err < 0)
 		return err;

@@ -225,6 +225,61 @@ for off in (2**47 - 2**40, 2**47, 2**50):
         assert os.pread(fd, 100, 0) == before, off
 EOF
 ok "copy: sizes no map can reach: EFBIG, file intact"
+
+# A file truncated in BACKING while a client has it open, to 0, into its
+# first page and past it, before and after the client first wrote to it
+# (its private data was then in a copy-on-write map, whose pages past the
+# new end the kernel takes): the mount survives, reads end at the new
+# end, and writes, growth and ftruncate succeed and read back, also after
+# a close and an open again.  Writes and ftruncate failed with EIO, for
+# good, and reads returned bytes past the new end.  Reads are O_DIRECT:
+# the kernel's cache keeps the old pages for a while (CACHING).
+py "$M" "$B" <<'EOF'
+import os, sys
+M, B = sys.argv[1:]
+
+def whole(name):
+    fd = os.open(os.path.join(M, name), os.O_RDONLY | os.O_DIRECT)
+    try:
+        return os.pread(fd, 100000, 0)
+    finally:
+        os.close(fd)
+
+for wrote_first in (False, True):
+    for n in (0, 100, 6000):
+        name = "shrunk-%d-%d" % (wrote_first, n)
+        with open(os.path.join(B, name), "wb") as f:
+            f.write(b"A" * 12288)
+        model = bytearray(b"A" * 12288)
+        fd = os.open(os.path.join(M, name), os.O_RDWR)
+        assert os.pread(fd, 10, 0) == b"A" * 10
+        if wrote_first:
+            os.pwrite(fd, b"w", 1)
+            model[1:2] = b"w"
+        os.truncate(os.path.join(B, name), n)
+        del model[n:]
+        got = whole(name)
+        assert got == model, (name, len(got), len(model))
+        for off, data in ((1, b"v"), (5000, b"q"), (20000, b"x")):
+            assert os.pwrite(fd, data, off) == 1, (name, off)
+            model[len(model):off] = bytes(max(0, off - len(model)))
+            model[off:off + 1] = data
+        assert os.fstat(fd).st_size == 20001, name
+        assert whole(name) == model, name
+        os.ftruncate(fd, 50)
+        del model[50:]
+        os.close(fd)
+        fd = os.open(os.path.join(M, name), os.O_RDWR)
+        assert os.pwrite(fd, b"y", 30000) == 1, name
+        model[len(model):30000] = bytes(30000 - len(model))
+        model += b"y"
+        assert whole(name) == model, name
+        os.close(fd)
+        with open(os.path.join(B, name), "rb") as f:
+            assert f.read() == b"A" * n, name
+EOF
+ok "copy: files truncated behind the mount while open shrink and stay usable"
+mmfs_alive "copy: daemon alive after the truncations behind it"
 mmfs_umount
 
 # access=copy with -o writeback: the kernel sends the times it owns as it
