@@ -218,6 +218,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		       const struct stat *known)
 {
 	bool trunc = (fi->flags & O_TRUNC) && S_ISREG(inode->type);
+	uint64_t was;
 	bool keep = false, have_st = false;
 	struct stat st;
 	int err;
@@ -280,6 +281,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		   (!inode->map || fs->cache == MMFS_CACHE_AUTO)) {
 		have_st = fstat(fd, &st) == 0;
 	}
+	was = inode->maplen;
 	if (!err)
 		err = inode->map ? mmfs_map_resync(fs, inode)
 				 : mmfs_map_ensure_fd(fs, inode, fd,
@@ -289,7 +291,10 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		pthread_rwlock_unlock(&inode->lock);
 		return err;
 	}
-	if (fs->cache == MMFS_CACHE_ALWAYS || inode->priv)
+	/* (private data that shrank with its file truncated behind the
+	 * mount drops the kernel's cache: mmfs_map_resync) */
+	if (fs->cache == MMFS_CACHE_ALWAYS ||
+	    (inode->priv && inode->maplen == was))
 		keep = true;
 	else if (fs->cache == MMFS_CACHE_AUTO)
 		keep = have_st && cache_unchanged(inode, &st) && !trunc;
