@@ -333,6 +333,7 @@ static ssize_t write_private(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	n = mmfs_pwrite(inode->map, buf, size, off);
 	if (n < 0)
 		return mmfs_map_errno((int)n);
+	mmfs_private_changed(inode);
 	return n;
 }
 

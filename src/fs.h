@@ -153,6 +153,8 @@ struct mmfs_inode {
 	bool priv;   /* copy mount: data diverged from the backing file; the
 		      * map (NULL meaning empty) is the file's data */
 	bool priv_anon; /* the map is anonymous (memfd), not the backing file */
+	struct timespec priv_time;   /* when the private data last changed
+				      * (its mtime and ctime); 0: not yet */
 	bool cache_valid;	     /* cache_mtime/ctime/size hold a stamp */
 	struct timespec cache_mtime; /* backing stamp at last open/release */
 	struct timespec cache_ctime;
@@ -383,6 +385,7 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		  uint64_t size);
 int mmfs_data_size(struct mmfs_inode *inode, uint64_t *sizep);
 void mmfs_mark_private(struct mmfs_fs *fs, struct mmfs_inode *inode);
+void mmfs_private_changed(struct mmfs_inode *inode);
 int mmfs_map_errno(int err);
 int mmfs_size_errno(int err, uint64_t len);
 

@@ -460,32 +460,64 @@ fuse_ino_t mmfs_ino_of(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	return (fuse_ino_t)(uintptr_t)inode;
 }
 
-/* In a copy mount, a regular file whose data diverged has its private
- * size: true, with that size, where it has. */
-static bool private_size(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			 mode_t mode, uint64_t *sizep)
+/* What a copy mount's regular file whose data diverged shows of its
+ * private data: size, blocks (-1: the backing file's) and, once it
+ * changed through the mount, mtime and ctime. */
+struct private_attr {
+	uint64_t size;
+	int64_t blocks;
+	struct timespec time; /* 0: the backing file's */
+};
+
+static bool private_attr(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			 mode_t mode, struct private_attr *pa)
 {
+	struct stat mst;
 	bool priv = false;
+	int fd;
 
 	if (fs->access != MMFS_ACCESS_COPY || !S_ISREG(mode))
 		return false;
 	pthread_rwlock_rdlock(&inode->lock);
 	if (inode->priv) {
-		*sizep = inode->maplen;
 		priv = true;
+		pa->size = inode->maplen;
+		pa->time = inode->priv_time;
+		/* the blocks a memfd holds (growth is sparse), or the
+		 * backing file's where its map is copied on write */
+		pa->blocks = -1;
+		if (!inode->map) {
+			pa->blocks = 0;
+		} else if (inode->priv_anon) {
+			fd = mmfs_fd(inode->map);
+			pa->blocks =
+				fd >= 0 && fstat(fd, &mst) == 0
+					? (int64_t)mst.st_blocks
+					: (int64_t)((pa->size + 511) / 512);
+		}
 	}
 	pthread_rwlock_unlock(&inode->lock);
 	return priv;
 }
 
+static bool private_time(const struct private_attr *pa)
+{
+	return pa->time.tv_sec != 0 || pa->time.tv_nsec != 0;
+}
+
 static void private_stat(struct mmfs_fs *fs, struct mmfs_inode *inode,
 			 struct stat *st)
 {
-	uint64_t size;
+	struct private_attr pa;
 
-	if (private_size(fs, inode, st->st_mode, &size)) {
-		st->st_size = (off_t)size;
-		st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	if (!private_attr(fs, inode, st->st_mode, &pa))
+		return;
+	st->st_size = (off_t)pa.size;
+	if (pa.blocks >= 0)
+		st->st_blocks = (blkcnt_t)pa.blocks;
+	if (private_time(&pa)) {
+		st->st_mtim = pa.time;
+		st->st_ctim = pa.time;
 	}
 }
 
@@ -537,7 +569,7 @@ int mmfs_statx_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	const uint64_t attrs = STATX_ATTR_COMPRESSED | STATX_ATTR_IMMUTABLE |
 			       STATX_ATTR_APPEND | STATX_ATTR_NODUMP;
 	struct statx x;
-	uint64_t size;
+	struct private_attr pa;
 
 	if (statx(inode->fd, "",
 		  AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (int)sync,
@@ -558,14 +590,20 @@ int mmfs_statx_inode(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	sx->ino = x.stx_ino;
 	sx->size = x.stx_size;
 	sx->blocks = x.stx_blocks;
-	if (private_size(fs, inode, x.stx_mode, &size)) {
-		sx->size = size;
-		sx->blocks = (size + 511) / 512;
-	}
 	sx->atime = sx_time(x.stx_atime);
 	sx->btime = sx_time(x.stx_btime);
 	sx->ctime = sx_time(x.stx_ctime);
 	sx->mtime = sx_time(x.stx_mtime);
+	if (private_attr(fs, inode, x.stx_mode, &pa)) {
+		sx->size = pa.size;
+		if (pa.blocks >= 0)
+			sx->blocks = (uint64_t)pa.blocks;
+		if (private_time(&pa)) {
+			sx->mtime.tv_sec = pa.time.tv_sec;
+			sx->mtime.tv_nsec = (uint32_t)pa.time.tv_nsec;
+			sx->ctime = sx->mtime;
+		}
+	}
 	sx->rdev_major = x.stx_rdev_major;
 	sx->rdev_minor = x.stx_rdev_minor;
 	sx->dev_major = x.stx_dev_major;

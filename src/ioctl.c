@@ -263,8 +263,11 @@ static void do_move(fuse_req_t req, struct mmfs_fs *fs,
 			err = -EINVAL;
 	} else {
 		err = mmfs_move(inode->map, m.dest, m.src, m.count);
-		if (err == 0 && copy)
+		if (err == 0 && copy) {
 			mmfs_mark_private(fs, inode);
+			if (m.count > 0)
+				mmfs_private_changed(inode);
+		}
 	}
 	pthread_rwlock_unlock(&inode->lock);
 	if (err == -EIO)

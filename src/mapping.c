@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -387,6 +388,14 @@ void mmfs_mark_private(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
+/* Copy mount: the private data changed (lock exclusive).  Its times are
+ * the file's mtime and ctime from now on, as the backing file's do not
+ * move. */
+void mmfs_private_changed(struct mmfs_inode *inode)
+{
+	clock_gettime(CLOCK_REALTIME, &inode->priv_time);
+}
+
 /*
  * Copy mount: give the file's private data a new size.  A copy-on-write
  * map of the backing file cannot change size, so the bytes move into a
@@ -478,8 +487,12 @@ int mmfs_set_size(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		return -EINVAL;
 	if (fs->access == MMFS_ACCESS_READ)
 		return -EROFS;
-	if (fs->access == MMFS_ACCESS_COPY)
-		return private_resize(fs, inode, size);
+	if (fs->access == MMFS_ACCESS_COPY) {
+		err = private_resize(fs, inode, size);
+		if (err == 0)
+			mmfs_private_changed(inode);
+		return err;
+	}
 	if (size > (uint64_t)INT64_MAX)
 		return -EFBIG;
 

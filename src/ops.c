@@ -691,7 +691,8 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 
 /*
  * SEEK_DATA / SEEK_HOLE: the backing file knows (its page cache is the
- * mapping's); private data of a copy mount is all data.  Not under -o
+ * mapping's), or the memfd a copy mount's private data moved to; private
+ * data in a copy-on-write map of the backing file is all data.  Not under -o
  * writeback: the kernel holds written bytes, and the size, that the
  * backing file does not have yet (it writes nothing back before it asks),
  * so the file would look shorter than it is, or a hole where it was just
@@ -719,7 +720,20 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	pthread_rwlock_rdlock(&inode->lock);
 	priv = inode->priv;
 	size = inode->maplen;
+	/* private data in a memfd: it knows its holes */
+	r = priv && inode->priv_anon && inode->map && mmfs_fd(inode->map) >= 0
+		    ? lseek(mmfs_fd(inode->map), off, whence)
+		    : -2;
+	if (r == -1)
+		r = -errno;
 	pthread_rwlock_unlock(&inode->lock);
+	if (r != -2) {
+		if (r < 0)
+			mmfs_reply_err(req, (int)-r);
+		else
+			fuse_reply_lseek(req, r);
+		return;
+	}
 	if (priv) {
 		if (off < 0 || (uint64_t)off >= size)
 			mmfs_reply_err(req, ENXIO);

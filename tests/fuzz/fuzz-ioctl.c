@@ -123,6 +123,11 @@ void mmfs_mark_private(struct mmfs_fs *f, struct mmfs_inode *in)
 	in->priv = true;
 }
 
+void mmfs_private_changed(struct mmfs_inode *in)
+{
+	in->priv_time.tv_sec = 1; /* any time: nothing reads it here */
+}
+
 void mmfs_attrs_changed(struct mmfs_fs *f, struct mmfs_inode *in)
 {
 	(void)f;

@@ -294,6 +294,42 @@ for n in (0, 100, 6000):
     os.close(fd)
 EOF
 ok "copy: files truncated behind the mount while open shrink and stay usable"
+
+# A file changed through the mount shows the change's time as its mtime
+# and ctime (they stayed the backing file's, so make saw nothing new),
+# and grows sparse: stat's blocks and SEEK_HOLE as natively (a 1 GiB
+# file showed 2,097,152 blocks and no hole).  BACKING keeps its own.
+printf 'hello\n' >"$B/sparse"
+touch -d @1000000000 "$B/sparse"
+py "$M/sparse" "$B/sparse" <<'EOF'
+import errno, os, sys, time
+m, b = sys.argv[1:]
+st = os.stat(m)
+assert st.st_mtime == 1000000000, st
+t0 = time.time()
+with open(m, "ab") as f:
+    f.write(b"more\n")
+st = os.stat(m)
+for t in (st.st_mtime, st.st_ctime):
+    assert t0 - 1 <= t <= time.time() + 1, (t0, st)
+os.truncate(m, 1 << 30)
+st = os.stat(m)
+assert st.st_size == 1 << 30 and st.st_blocks <= 64, st
+assert st.st_mtime >= t0 - 1, st
+fd = os.open(m, os.O_RDONLY)
+assert os.lseek(fd, 0, os.SEEK_HOLE) == 4096
+assert os.lseek(fd, 0, os.SEEK_DATA) == 0
+try:
+    os.lseek(fd, 8192, os.SEEK_DATA)
+    raise SystemExit("data past the first page")
+except OSError as e:
+    assert e.errno == errno.ENXIO, e
+assert os.pread(fd, 12, 0) == b"hello\nmore\n\0"
+os.close(fd)
+st = os.stat(b)
+assert st.st_mtime == 1000000000 and st.st_size == 6, st
+EOF
+ok "copy: a changed file's mtime and ctime move, and it grows sparse"
 mmfs_alive "copy: daemon alive after the truncations behind it"
 mmfs_umount
 
