@@ -570,13 +570,30 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 }
 
 /* truncate through setattr (takes the lock). */
+/*
+ * truncate(2) by name (bypath) or ftruncate(2).  By name to the size the
+ * file has, truncate(2) of the backing file does it: whether the times
+ * move is the backing file system's choice there (tmpfs leaves them,
+ * ext4 moves them), where an ftruncate(2), which set_size uses, moves
+ * them always.
+ */
 int mmfs_truncate(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
-		  uint64_t size)
+		  uint64_t size, bool bypath)
 {
+	struct stat st;
+	char path[64];
 	int err;
 
 	pthread_rwlock_wrlock(&inode->lock);
-	err = mmfs_set_size(fs, inode, fd, size);
+	if (bypath && fs->access == MMFS_ACCESS_WRITE && S_ISREG(inode->type) &&
+	    fstat(inode->fd, &st) == 0 && (uint64_t)st.st_size == size &&
+	    (inode->map ? inode->maplen == size : size == 0))
+		err = truncate(mmfs_procpath(inode->fd, path, sizeof(path)),
+			       (off_t)size) < 0
+			      ? -errno
+			      : 0;
+	else
+		err = mmfs_set_size(fs, inode, fd, size);
 	pthread_rwlock_unlock(&inode->lock);
 	return err;
 }

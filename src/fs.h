@@ -420,7 +420,7 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			     off_t off_out, struct fuse_file_info *fi_out,
 			     size_t len, int flags);
 int mmfs_truncate(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
-		  uint64_t size);
+		  uint64_t size, bool bypath);
 
 /* ioctl.c; the ioctl thread runs from mmfs_ioctl_start (after the daemon
  * forked, before the session loop) to mmfs_ioctl_stop (after it). */

@@ -300,7 +300,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		if (h && (h->flags & O_ACCMODE) == O_RDONLY)
 			fd = -1; /* ftruncate needs a writable descriptor */
 		mmfs_loop_yield(); /* freeing a large file's blocks */
-		err = mmfs_truncate(fs, inode, fd, (uint64_t)attr->st_size);
+		err = mmfs_truncate(fs, inode, fd, (uint64_t)attr->st_size,
+				    !fi);
 		if (h)
 			fd = mmfs_handle_fd(inode, h);
 		if (err)

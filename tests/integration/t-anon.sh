@@ -169,6 +169,34 @@ EOF
 		"truncate by path of a file made immutable while open"
 	rm -rf "$nd" "$M/imm"
 fi
+# truncate(2) by name to the size a file has leaves an empty file's times
+# on tmpfs (ftruncate(2) moves them): the daemon's ftruncate moved them.
+cat >"$T/same.py" <<'EOF'
+import os, sys, time
+out = []
+for size in (0, 5):
+    p = os.path.join(sys.argv[1], "same%d" % size)
+    with open(p, "wb") as f:
+        f.write(b"x" * size)
+    for name, call in (("truncate", lambda: os.truncate(p, size)),
+                       ("ftruncate", lambda: os.ftruncate(fd, size))):
+        fd = os.open(p, os.O_RDWR)
+        before = os.stat(p)
+        time.sleep(0.02)
+        call()
+        after = os.stat(p)
+        os.close(fd)
+        out.append("%s %d: %s" % (name, size, "moved"
+                   if after.st_mtime_ns != before.st_mtime_ns or
+                   after.st_ctime_ns != before.st_ctime_ns else "kept"))
+print(", ".join(out))
+EOF
+nd=$(mktemp -d /dev/shm/mmfs-t-anon-native.XXXXXX)
+MMFS_CLEANUP_HOOKS+=("rm -rf '$nd'")
+native=$("$PYTHON3" "$T/same.py" "$nd")
+rm -rf "$nd"
+assert_eq "$native" "$("$PYTHON3" "$T/same.py" "$M")" \
+	"truncations to the same size move the times as on tmpfs"
 rm -r "${M:?}"/*
 assert_eq "" "$(ls -A "$M")" "rm -r empties the mount"
 printf 'must vanish\n' >"$M/persist?"
