@@ -71,20 +71,43 @@ ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
 	return (ssize_t)done;
 }
 
+/* The descriptor an O_NOATIME handle h reads the backing file through
+ * (the inode's is not O_NOATIME: reading through it would move the
+ * atime), opened at its first read and kept until h is closed; -errno
+ * if it cannot be had. */
+static int noatime_fd(struct mmfs_inode *inode, struct mmfs_handle *h)
+{
+	int fd = atomic_load(&h->noatime_fd), none = -1;
+
+	if (fd >= 0)
+		return fd;
+	fd = mmfs_reopen(inode, O_RDONLY | O_NOATIME);
+	if (fd < 0)
+		return fd;
+	if (!atomic_compare_exchange_strong(&h->noatime_fd, &none, fd)) {
+		close(fd); /* another read of h opened one first */
+		fd = none;
+	}
+	return fd;
+}
+
 /* pread(2) of the backing file through handle h's descriptor, or, where
- * that one cannot read (write-only) or h is O_NOATIME (the inode's
- * descriptor is not: may_splice), one opened to read as h would. */
+ * that one cannot read (write-only) or h is O_NOATIME (noatime_fd), one
+ * opened to read as h would. */
 static ssize_t backing_pread(struct mmfs_inode *inode, struct mmfs_handle *h,
 			     char *buf, size_t n, uint64_t pos)
 {
 	ssize_t r = -EBADF;
 	int fd;
 
-	if (!(h->flags & O_NOATIME))
-		r = mmfs_pread_all(mmfs_handle_fd(inode, h), buf, n, pos);
+	if (h->flags & O_NOATIME) {
+		fd = noatime_fd(inode, h);
+		return fd < 0 ? fd : mmfs_pread_all(fd, buf, n, pos);
+	}
+	r = mmfs_pread_all(mmfs_handle_fd(inode, h), buf, n, pos);
 	if (r != -EBADF)
 		return r;
-	fd = mmfs_reopen(inode, O_RDONLY | (h->flags & O_NOATIME));
+	fd = mmfs_reopen(inode, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	r = mmfs_pread_all(fd, buf, n, pos);
@@ -156,18 +179,25 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	free(buf);
 }
 
-/* May a read through handle h be spliced from inode's descriptor (lock
- * held)?  Only where the map shows the backing file: not a copy mount's
- * private data, nor through a handle with its own descriptor (the
- * inode's cannot read), nor through an O_NOATIME handle (a splice moves
- * the backing file's atime as a read does; a copy from the map does
- * not, and the shared descriptor has not the handle's O_NOATIME). */
-static bool may_splice(struct mmfs_fs *fs, struct mmfs_inode *inode,
-		       struct mmfs_handle *h)
+/* The descriptor a read through handle h may be spliced from (lock
+ * held), or -1.  Only where the map shows the backing file: not a copy
+ * mount's private data, nor through a handle with its own descriptor
+ * (the inode's cannot read).  The inode's, or an O_NOATIME handle's own
+ * (a splice moves the backing file's atime as a read does); or the memfd
+ * a copy mount's private data moved to.  A copy from the map instead
+ * would, on tmpfs and in a memfd, give every hole it reads a page of
+ * memory. */
+static int splice_fd(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		     struct mmfs_handle *h)
 {
-	return fs->access != MMFS_ACCESS_COPY && !inode->priv && h->fd < 0 &&
-	       !(h->flags & O_NOATIME) && inode->map &&
-	       mmfs_fd_serves(inode, MMFS_FD_READ);
+	if (inode->priv && inode->priv_anon && inode->map)
+		return mmfs_fd(inode->map); /* private data in a memfd */
+	if (fs->access == MMFS_ACCESS_COPY || inode->priv || h->fd >= 0 ||
+	    !inode->map)
+		return -1;
+	if (h->flags & O_NOATIME)
+		return noatime_fd(inode, h) < 0 ? -1 : h->noatime_fd;
+	return mmfs_fd_serves(inode, MMFS_FD_READ) ? inode->fd : -1;
 }
 
 void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -180,7 +210,7 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	uint64_t pos = (uint64_t)off;
 	bool spliced = false;
 	size_t len;
-	int err;
+	int err, sfd;
 
 	mmfs_entry_stale(inode);
 	if (off < 0) {
@@ -200,9 +230,10 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 */
 	len = inode->maplen;
 	if (!inode->priv && (pos >= len || size > len - pos)) {
-		if (size > 0 && pos < len && may_splice(fs, inode, h))
-			spliced = mmfs_splice_load(inode->fd, off, len - pos,
-						   true, inode->base + pos);
+		if (size > 0 && pos < len &&
+		    (sfd = splice_fd(fs, inode, h)) >= 0)
+			spliced = mmfs_splice_load(sfd, off, len - pos, true,
+						   inode->base + pos);
 		if (!spliced) {
 			pthread_rwlock_unlock(&inode->lock);
 			resync(fs, inode);
@@ -228,8 +259,8 @@ void mmfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	/* The load comes back short where the file no longer has the
 	 * bytes: then from the map, as where splicing is not for this
 	 * file. */
-	if (!spliced && may_splice(fs, inode, h))
-		spliced = mmfs_splice_load(inode->fd, off, size, false,
+	if (!spliced && (sfd = splice_fd(fs, inode, h)) >= 0)
+		spliced = mmfs_splice_load(sfd, off, size, false,
 					   inode->base + pos);
 	/* Fault the pages in first, where a fault is survivable; this also
 	 * spares the kernel's copy below the page faults. */
@@ -677,39 +708,40 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	mmfs_reply_err(req, -err);
 }
 
-/* Read up to n bytes at pos out of the mapping (takes the lock); past
- * its end (a file grown outside, even past what a map can reach) out of
- * the backing file through handle h, as read_fallback does. */
-static ssize_t read_some(struct mmfs_inode *inode, struct mmfs_handle *h,
-			 char *buf, size_t n, uint64_t pos)
+/* Read up to n bytes at pos: a copy mount's private data out of its
+ * mapping (takes the lock), the rest out of the backing file, whose page
+ * cache the map shows, through handle h, as read_fallback does; so the
+ * backing file is marked read as its file system would (relatime and
+ * all), and on tmpfs a hole read gets no page of memory, as one read out
+ * of a shared map of it would. */
+static ssize_t read_some(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			 struct mmfs_handle *h, char *buf, size_t n,
+			 uint64_t pos)
 {
 	ssize_t got = 0;
-	bool past;
+	bool priv;
+	int fd;
 
 	pthread_rwlock_rdlock(&inode->lock);
-	past = !inode->priv && (!inode->map || pos >= inode->maplen);
-	if (!past && inode->map && pos < inode->maplen) {
+	if (mmfs_private_cow(inode)) {
+		/* in line with a backing file truncated behind the mount
+		 * first: the copy ends where the private data now does */
+		pthread_rwlock_unlock(&inode->lock);
+		pthread_rwlock_wrlock(&inode->lock);
+		mmfs_map_resync(fs, inode);
+	}
+	priv = inode->priv;
+	if (priv && inode->map && pos < inode->maplen) {
 		if (n > inode->maplen - pos)
 			n = inode->maplen - pos;
-		got = mmfs_pread(inode->map, buf, n, pos);
+		fd = inode->priv_anon ? mmfs_fd(inode->map) : -1;
+		got = fd >= 0 ? mmfs_pread_all(fd, buf, n, pos)
+			      : mmfs_pread(inode->map, buf, n, pos);
 	}
 	pthread_rwlock_unlock(&inode->lock);
-	if (past)
+	if (!priv)
 		got = backing_pread(inode, h, buf, n, pos);
 	return got;
-}
-
-/* A read from the map leaves the backing file's atime alone: read one
- * byte of it at pos through handle h, which marks it read as the backing
- * file system would (relatime and all), and have the kernel take the
- * attributes again (it does after a read, not after a copy). */
-static void mark_read(struct mmfs_fs *fs, struct mmfs_inode *inode,
-		      struct mmfs_handle *h, uint64_t pos)
-{
-	char c;
-
-	if (pread(mmfs_handle_fd(inode, h), &c, 1, (off_t)pos) == 1)
-		mmfs_attrs_changed(fs, inode);
 }
 
 void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
@@ -750,7 +782,7 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	while (total < len) {
 		size_t n = len - total < chunk ? len - total : chunk;
 
-		got = read_some(in, mmfs_handle_of(fi_in), buf, n,
+		got = read_some(fs, in, mmfs_handle_of(fi_in), buf, n,
 				(uint64_t)off_in + total);
 		if (got <= 0) {
 			if (got < 0 && total == 0)
@@ -769,9 +801,11 @@ void mmfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			break;
 	}
 	free(buf);
+	/* the kernel takes the attributes again after a read, not after a
+	 * copy: the backing file's atime may have moved */
 	if (total > 0 && fs->access == MMFS_ACCESS_WRITE &&
 	    !(mmfs_handle_of(fi_in)->flags & O_NOATIME))
-		mark_read(fs, in, mmfs_handle_of(fi_in), (uint64_t)off_in);
+		mmfs_attrs_changed(fs, in);
 	if (total == 0 && w < 0)
 		mmfs_reply_err(req, (int)-w);
 	else

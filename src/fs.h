@@ -161,6 +161,13 @@ struct mmfs_inode {
 	off_t cache_size;
 };
 
+/* Does inode hold private data in a copy-on-write map of its backing
+ * file (a copy mount's file written within its size; lock held)? */
+static inline bool mmfs_private_cow(const struct mmfs_inode *inode)
+{
+	return inode->priv && inode->map && !inode->priv_anon;
+}
+
 /* What an inode's descriptor may do (struct mmfs_inode, fd_access). */
 #define MMFS_FD_READ 0x1
 #define MMFS_FD_WRITE 0x2
@@ -173,6 +180,9 @@ struct mmfs_handle {
 	int fd;	   /* a descriptor of its own, or -1: it uses the inode's */
 	int flags; /* the client's open flags */
 	bool appends; /* fd is O_APPEND (MMFS_FD_APPEND): it only appends */
+	_Atomic int noatime_fd; /* an O_NOATIME handle's descriptor to read
+				 * the backing file with, opened at its first
+				 * read, or -1 */
 	struct mmfs_handle *next, **pprev; /* inode->handles */
 };
 

@@ -318,15 +318,8 @@ int mmfs_map_ensure_fd(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 	return map_ensure(fs, inode, &st);
 }
 
-static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			  uint64_t size);
-
-/* Does inode hold private data in a copy-on-write map of its backing
- * file (a copy mount's file written within its size)? */
-static bool private_cow(const struct mmfs_inode *inode)
-{
-	return inode->priv && inode->map && !inode->priv_anon;
-}
+static int private_set(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       uint64_t size);
 
 /*
  * Bring the map back in line with the backing file's size after a fault
@@ -338,7 +331,7 @@ int mmfs_map_resync(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	uint64_t size;
 	int err;
 
-	if (!S_ISREG(inode->type) || (inode->priv && !private_cow(inode)))
+	if (!S_ISREG(inode->type) || (inode->priv && !mmfs_private_cow(inode)))
 		return 0;
 	err = backing_size(inode, &size);
 	if (err < 0)
@@ -348,9 +341,14 @@ int mmfs_map_resync(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	 * file's new end from the map, those copied on write too, so the
 	 * private data shrinks to the file, into a memfd, where the next
 	 * truncation cannot reach it. */
-	if (inode->priv)
-		return size < inode->maplen ? private_resize(fs, inode, size)
-					    : 0;
+	if (inode->priv) {
+		if (size >= inode->maplen)
+			return 0;
+		err = private_set(fs, inode, size);
+		if (err == 0)
+			mmfs_private_changed(inode);
+		return err;
+	}
 	if (size == inode->maplen && (inode->map || size == 0))
 		return 0;
 	if (size == 0) {
@@ -402,8 +400,8 @@ void mmfs_private_changed(struct mmfs_inode *inode)
  * shared anonymous (memfd) map, which can; the file keeps that map until
  * the mount ends.
  */
-static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
-			  uint64_t size)
+static int private_set(struct mmfs_fs *fs, struct mmfs_inode *inode,
+		       uint64_t size)
 {
 	struct mmfs_map *nm = NULL;
 	uint64_t cur = 0;
@@ -412,15 +410,6 @@ static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	ssize_t got;
 	int err;
 
-	/* Data not private yet shows the backing file as it is now: one
-	 * truncated or grown behind the mount is mapped again first, so
-	 * that the private data starts from what it has (copying from the
-	 * old map would fault past its new end). */
-	if (!inode->priv) {
-		err = mmfs_map_resync(fs, inode);
-		if (err < 0)
-			return err;
-	}
 	err = mmfs_map_ensure(fs, inode);
 	if (err < 0)
 		return err;
@@ -468,6 +457,23 @@ static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	inode->priv_anon = true;
 	mmfs_mark_private(fs, inode);
 	return 0;
+}
+
+/* private_set, the map first in line with a backing file truncated
+ * behind the mount where the data is not private yet or is in a
+ * copy-on-write map of it: the private data starts from what the file
+ * has (copying from the old map would fault past its new end). */
+static int private_resize(struct mmfs_fs *fs, struct mmfs_inode *inode,
+			  uint64_t size)
+{
+	int err;
+
+	if (!inode->priv || mmfs_private_cow(inode)) {
+		err = mmfs_map_resync(fs, inode);
+		if (err < 0)
+			return err;
+	}
+	return private_set(fs, inode, size);
 }
 
 /*

@@ -15,8 +15,8 @@
 /* Flags for our own descriptor of the backing file.  O_APPEND is dropped
  * because the descriptor serves every handle of the file (an O_APPEND
  * handle's writes append by themselves: write_append in file.c), and
- * O_NOATIME likewise (an O_NOATIME handle's reads come from the map,
- * which moves no atime: may_splice in file.c); O_TRUNC because truncation
+ * O_NOATIME likewise (an O_NOATIME handle reads through a descriptor of
+ * its own: noatime_fd in file.c); O_TRUNC because truncation
  * goes through the mapping, O_NOFOLLOW because the /proc path is a link.
  * -o noatime adds O_NOATIME: reads through the descriptor then leave the
  * backing file's atime alone, as the mount flag promises. */
@@ -186,6 +186,9 @@ static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (h->fd >= 0)
 		close(h->fd);
 	h->fd = -1;
+	if (h->noatime_fd >= 0)
+		close(h->noatime_fd);
+	h->noatime_fd = -1;
 	if (last && !inode->priv)
 		mmfs_map_drop(fs, inode);
 	if (last)
@@ -219,7 +222,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 {
 	bool trunc = (fi->flags & O_TRUNC) && S_ISREG(inode->type);
 	uint64_t was;
-	bool keep = false, have_st = false;
+	bool keep = false, have_st = false, shrank;
 	struct stat st;
 	int err;
 
@@ -291,14 +294,17 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		pthread_rwlock_unlock(&inode->lock);
 		return err;
 	}
-	/* (private data that shrank with its file truncated behind the
-	 * mount drops the kernel's cache: mmfs_map_resync) */
-	if (fs->cache == MMFS_CACHE_ALWAYS ||
-	    (inode->priv && inode->maplen == was))
+	/* Private data that shrank with its file truncated behind the
+	 * mount (mmfs_map_resync) drops the kernel's cache, and its
+	 * attributes. */
+	shrank = inode->priv && inode->maplen != was;
+	if (fs->cache == MMFS_CACHE_ALWAYS || (inode->priv && !shrank))
 		keep = true;
 	else if (fs->cache == MMFS_CACHE_AUTO)
 		keep = have_st && cache_unchanged(inode, &st) && !trunc;
 	pthread_rwlock_unlock(&inode->lock);
+	if (shrank)
+		mmfs_attrs_changed(fs, inode);
 
 	fi->keep_cache = keep;
 	fi->direct_io = 0;
@@ -330,6 +336,7 @@ void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	h->fd = -1;
+	h->noatime_fd = -1;
 	h->flags = fi->flags;
 	err = handle_open(fs, inode, h, fi, kill, -1, 0, NULL);
 	if (err) {
@@ -557,6 +564,7 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	h->fd = -1;
+	h->noatime_fd = -1;
 	h->flags = fi->flags;
 	err = handle_open(fs, inode, h, fi, kill, fd, access,
 			  fs->access == MMFS_ACCESS_WRITE ? &e.attr : NULL);
