@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -394,6 +395,35 @@ void mmfs_private_changed(struct mmfs_inode *inode)
 	clock_gettime(CLOCK_REALTIME, &inode->priv_time);
 }
 
+/* Bytes private_set copies at a time. */
+#define COPY_CHUNK (64 * 1024)
+
+/* Copy the first n bytes of from into to, a new memfd map, leaving what
+ * reads as zeros unwritten, so that the memfd stays as sparse as the
+ * file was (a write of zeros would give each of its pages memory).
+ * 0 or -errno. */
+static int copy_sparse(struct mmfs_map *to, struct mmfs_map *from, size_t n)
+{
+	char *buf = malloc(COPY_CHUNK);
+	size_t off, c;
+	ssize_t got;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (off = 0; off < n && !err; off += c) {
+		c = n - off < COPY_CHUNK ? n - off : COPY_CHUNK;
+		got = mmfs_pread(from, buf, c, off);
+		if (got != (ssize_t)c)
+			err = got < 0 ? (int)got : -EIO;
+		else if ((buf[0] != 0 || memcmp(buf, buf + 1, c - 1) != 0) &&
+			 mmfs_pwrite(to, buf, c, off) != (ssize_t)c)
+			err = -EIO;
+	}
+	free(buf);
+	return err;
+}
+
 /*
  * Copy mount: give the file's private data a new size.  A copy-on-write
  * map of the backing file cannot change size, so the bytes move into a
@@ -405,9 +435,7 @@ static int private_set(struct mmfs_fs *fs, struct mmfs_inode *inode,
 {
 	struct mmfs_map *nm = NULL;
 	uint64_t cur = 0;
-	void *p;
-	size_t l, n;
-	ssize_t got;
+	size_t n;
 	int err;
 
 	err = mmfs_map_ensure(fs, inode);
@@ -440,13 +468,7 @@ static int private_set(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		return mmfs_size_errno(err, size);
 	n = cur < size ? (size_t)cur : (size_t)size;
 	if (n && inode->map) {
-		err = mmfs_pin(nm, &p, &l);
-		if (err == 0) {
-			got = mmfs_pread(inode->map, p, n, 0);
-			mmfs_unpin(nm);
-			if (got != (ssize_t)n)
-				err = -EIO;
-		}
+		err = copy_sparse(nm, inode->map, n);
 		if (err < 0) {
 			mmfs_free(nm);
 			return mmfs_map_errno(err);

@@ -402,6 +402,18 @@ assert os.stat(os.path.join(M, "holes")).st_blocks == blocks
 fd = os.open(os.path.join(M, "holes"), os.O_RDONLY)
 assert os.lseek(fd, 0, os.SEEK_HOLE) == 4096
 os.close(fd)
+# a sparse file written in place, then grown: its bytes move into a
+# memfd, and its holes stay holes (each page was copied)
+with open(os.path.join(B, "sparse-cow"), "wb") as f:
+    f.write(b"x")
+    f.truncate(64 << 20)
+fd = os.open(os.path.join(M, "sparse-cow"), os.O_RDWR)
+os.pwrite(fd, b"w", 1)
+os.pwrite(fd, b"e", 64 << 20)
+st = os.fstat(fd)
+assert st.st_size == (64 << 20) + 1 and st.st_blocks <= 512, st
+assert os.pread(fd, 3, 0) == b"xw\0" and os.pread(fd, 2, 64 << 20) == b"e"
+os.close(fd)
 EOF
 ok "copy: calls on a file truncated behind the mount act on what it has"
 mmfs_alive "copy: daemon alive after them"
