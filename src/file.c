@@ -71,21 +71,21 @@ ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
 	return (ssize_t)done;
 }
 
-/* The descriptor an O_NOATIME handle h reads the backing file through
- * (the inode's is not O_NOATIME: reading through it would move the
- * atime), opened at its first read and kept until h is closed; -errno
- * if it cannot be had. */
-static int noatime_fd(struct mmfs_inode *inode, struct mmfs_handle *h)
+/* The descriptor O_NOATIME handles read the backing file through (the
+ * inode's is not O_NOATIME: reading through it would move the atime):
+ * one per file, opened at the first such read and closed with the file's
+ * last handle; -errno if it cannot be had. */
+static int noatime_fd(struct mmfs_inode *inode)
 {
-	int fd = atomic_load(&h->noatime_fd), none = -1;
+	int fd = atomic_load(&inode->noatime_fd), none = -1;
 
 	if (fd >= 0)
 		return fd;
 	fd = mmfs_reopen(inode, O_RDONLY | O_NOATIME);
 	if (fd < 0)
 		return fd;
-	if (!atomic_compare_exchange_strong(&h->noatime_fd, &none, fd)) {
-		close(fd); /* another read of h opened one first */
+	if (!atomic_compare_exchange_strong(&inode->noatime_fd, &none, fd)) {
+		close(fd); /* another read opened one first */
 		fd = none;
 	}
 	return fd;
@@ -101,7 +101,7 @@ static ssize_t backing_pread(struct mmfs_inode *inode, struct mmfs_handle *h,
 	int fd;
 
 	if (h->flags & O_NOATIME) {
-		fd = noatime_fd(inode, h);
+		fd = noatime_fd(inode);
 		return fd < 0 ? fd : mmfs_pread_all(fd, buf, n, pos);
 	}
 	r = mmfs_pread_all(mmfs_handle_fd(inode, h), buf, n, pos);
@@ -182,8 +182,9 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 /* The descriptor a read through handle h may be spliced from (lock
  * held), or -1.  Only where the map shows the backing file: not a copy
  * mount's private data, nor through a handle with its own descriptor
- * (the inode's cannot read).  The inode's, or an O_NOATIME handle's own
- * (a splice moves the backing file's atime as a read does); or the memfd
+ * (the inode's cannot read).  The inode's, or for an O_NOATIME handle
+ * noatime_fd (a splice moves the backing file's atime as a read does);
+ * or the memfd
  * a copy mount's private data moved to.  A copy from the map instead
  * would, on tmpfs and in a memfd, give every hole it reads a page of
  * memory. */
@@ -196,7 +197,7 @@ static int splice_fd(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	    !inode->map)
 		return -1;
 	if (h->flags & O_NOATIME)
-		return noatime_fd(inode, h) < 0 ? -1 : h->noatime_fd;
+		return noatime_fd(inode) < 0 ? -1 : inode->noatime_fd;
 	return mmfs_fd_serves(inode, MMFS_FD_READ) ? inode->fd : -1;
 }
 
@@ -689,10 +690,14 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	mmfs_loop_yield();
 	pthread_rwlock_wrlock(&inode->lock);
 	if (fs->access == MMFS_ACCESS_COPY) {
-		/* Private data: only plain allocation means anything. */
+		/* Private data: only plain allocation means anything.  The
+		 * map first in line with a backing file truncated behind the
+		 * mount (mmfs_map_resync), so that the size compared is the
+		 * file's. */
 		if (mode & ~FALLOC_FL_KEEP_SIZE)
 			err = -EOPNOTSUPP;
-		else if (!(mode & FALLOC_FL_KEEP_SIZE)) {
+		else if (!(mode & FALLOC_FL_KEEP_SIZE) &&
+			 (err = mmfs_map_resync(fs, inode)) == 0) {
 			err = mmfs_map_ensure(fs, inode);
 			if (!err)
 				err = mmfs_data_size(inode, &cur);
@@ -739,8 +744,24 @@ static ssize_t read_some(struct mmfs_fs *fs, struct mmfs_inode *inode,
 			      : mmfs_pread(inode->map, buf, n, pos);
 	}
 	pthread_rwlock_unlock(&inode->lock);
-	if (!priv)
-		got = backing_pread(inode, h, buf, n, pos);
+	if (priv)
+		return got;
+	got = backing_pread(inode, h, buf, n, pos);
+	if (got == -EMFILE || got == -ENFILE) {
+		/* no descriptor to be had (an O_NOATIME handle's, or one to
+		 * read a write-only handle's file): out of the map */
+		pthread_rwlock_rdlock(&inode->lock);
+		got = -EIO;
+		if (inode->map && pos < inode->maplen)
+			got = mmfs_pread(inode->map, buf,
+					 n < inode->maplen - pos
+						 ? n
+						 : inode->maplen - pos,
+					 pos);
+		else if (inode->map)
+			got = 0;
+		pthread_rwlock_unlock(&inode->lock);
+	}
 	return got;
 }
 

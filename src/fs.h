@@ -153,6 +153,9 @@ struct mmfs_inode {
 	bool priv;   /* copy mount: data diverged from the backing file; the
 		      * map (NULL meaning empty) is the file's data */
 	bool priv_anon; /* the map is anonymous (memfd), not the backing file */
+	_Atomic int noatime_fd;	     /* for O_NOATIME handles' reads of the
+				      * backing file: opened at the first, closed
+				      * with the last handle; or -1 */
 	struct timespec priv_time;   /* when the private data last changed
 				      * (its mtime and ctime); 0: not yet */
 	bool cache_valid;	     /* cache_mtime/ctime/size hold a stamp */
@@ -180,9 +183,6 @@ struct mmfs_handle {
 	int fd;	   /* a descriptor of its own, or -1: it uses the inode's */
 	int flags; /* the client's open flags */
 	bool appends; /* fd is O_APPEND (MMFS_FD_APPEND): it only appends */
-	_Atomic int noatime_fd; /* an O_NOATIME handle's descriptor to read
-				 * the backing file with, opened at its first
-				 * read, or -1 */
 	struct mmfs_handle *next, **pprev; /* inode->handles */
 };
 

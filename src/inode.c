@@ -352,6 +352,8 @@ static void inode_free(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	}
 	inode->handles = NULL;
 	mmfs_map_drop(fs, inode);
+	if (inode->noatime_fd >= 0)
+		close(inode->noatime_fd);
 	if (inode->fd >= 0)
 		close(inode->fd);
 	pthread_rwlock_destroy(&inode->lock);
@@ -395,6 +397,7 @@ int mmfs_table_init(struct mmfs_fs *fs, int root_fd)
 	fs->root.ino = st.st_ino;
 	fs->root.type = st.st_mode & S_IFMT;
 	fs->root.nlookup = 2; /* never reaches 0: the root is never freed */
+	fs->root.noatime_fd = -1;
 	pthread_rwlock_init(&fs->root.lock, NULL);
 	table_insert(fs, &fs->root);
 
@@ -798,6 +801,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		inode->type = st.st_mode & S_IFMT;
 		inode->nlookup = 1;
 		inode->used = true;
+		inode->noatime_fd = -1;
 		pthread_rwlock_init(&inode->lock, NULL);
 		table_insert(fs, inode);
 	}

@@ -15,8 +15,8 @@
 /* Flags for our own descriptor of the backing file.  O_APPEND is dropped
  * because the descriptor serves every handle of the file (an O_APPEND
  * handle's writes append by themselves: write_append in file.c), and
- * O_NOATIME likewise (an O_NOATIME handle reads through a descriptor of
- * its own: noatime_fd in file.c); O_TRUNC because truncation
+ * O_NOATIME likewise (O_NOATIME handles read through another descriptor:
+ * noatime_fd in file.c); O_TRUNC because truncation
  * goes through the mapping, O_NOFOLLOW because the /proc path is a link.
  * -o noatime adds O_NOATIME: reads through the descriptor then leave the
  * backing file's atime alone, as the mount flag promises. */
@@ -186,9 +186,10 @@ static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	if (h->fd >= 0)
 		close(h->fd);
 	h->fd = -1;
-	if (h->noatime_fd >= 0)
-		close(h->noatime_fd);
-	h->noatime_fd = -1;
+	if (last && inode->noatime_fd >= 0) {
+		close(inode->noatime_fd);
+		inode->noatime_fd = -1;
+	}
 	if (last && !inode->priv)
 		mmfs_map_drop(fs, inode);
 	if (last)
@@ -336,7 +337,6 @@ void mmfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	h->fd = -1;
-	h->noatime_fd = -1;
 	h->flags = fi->flags;
 	err = handle_open(fs, inode, h, fi, kill, -1, 0, NULL);
 	if (err) {
@@ -564,7 +564,6 @@ void mmfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	h->fd = -1;
-	h->noatime_fd = -1;
 	h->flags = fi->flags;
 	err = handle_open(fs, inode, h, fi, kill, fd, access,
 			  fs->access == MMFS_ACCESS_WRITE ? &e.attr : NULL);

@@ -365,6 +365,11 @@ for n in (0, 100):
     os.posix_fallocate(fd, 0, 20000)
     assert whole("falloc-%d" % n) == model + bytes(20000 - n), n
     os.close(fd)
+    # within the old size: it compared with that and did nothing
+    fd, model = setup("falloc-in-%d" % n, n)
+    os.posix_fallocate(fd, 0, 6000)
+    assert whole("falloc-in-%d" % n) == model + bytes(6000 - n), n
+    os.close(fd)
 fd, model = setup("cut", 0)
 os.ftruncate(fd, 50)
 assert whole("cut") == bytes(50)

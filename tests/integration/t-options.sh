@@ -227,6 +227,32 @@ for o in default writeback cache=never; do
 		"$o: a file read before, its atime set back, read again"
 	assert_eq "kept moved kept" "$("$PYTHON3" "$T/noatime2.py" "$M/noatime2")" \
 		"$o: O_NOATIME reads beside another descriptor of the file"
+	if [ "$o" = cache=never ]; then
+		# O_NOATIME descriptors of one file cost the daemon one
+		# descriptor between them (each took one of its own, and
+		# 100 of them took 100); a worker's first splice takes four
+		# for its pipes
+		n0=$(ls /proc/"$MMFS_PID"/fd | wc -l)
+		n1=$(py "$M/nfds" "$MMFS_PID" <<'EOF'
+import os, sys
+data = os.urandom(100000)
+with open(sys.argv[1], "wb") as f:
+    f.write(data)
+fds = []
+for _ in range(100):
+    fds.append(os.open(sys.argv[1], os.O_RDONLY | os.O_NOATIME))
+    assert os.pread(fds[-1], 100000, 0) == data
+print(len(os.listdir("/proc/%s/fd" % sys.argv[2])))
+for fd in fds:
+    os.close(fd)
+EOF
+)
+		[ "$n1" -le $((n0 + 24)) ] ||
+			fail "100 O_NOATIME descriptors: the daemon went from" \
+				"$n0 descriptors to $n1"
+		ok "100 O_NOATIME descriptors of a file: the daemon's went" \
+			"from $n0 to $n1"
+	fi
 	mmfs_umount
 done
 # Where the backing file system gives a new file another owner than its
