@@ -344,6 +344,39 @@ static bool advice_drops(int32_t advice)
 	       advice == MADV_DONTNEED_LOCKED || advice == MADV_FREE;
 }
 
+/*
+ * Advice that only sets a flag on the mapping (readahead, fork, dump,
+ * huge pages, KSM): given for part of it, the kernel splits the mapping
+ * there, and a client that may only read one file could split the
+ * daemon's map of it into tens of thousands of kernel mappings, up to
+ * vm.max_map_count, after which every other file's map fails (ENOMEM).
+ * The daemon gives such advice for the whole map, once the range has
+ * been checked: it is a hint about its own accesses, and its answer to
+ * the client is the same (a start off a page boundary still goes to the
+ * kernel as it is, for its EINVAL).
+ */
+static bool advice_marks(int32_t advice)
+{
+	switch (advice) {
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_DONTFORK:
+	case MADV_DOFORK:
+	case MADV_MERGEABLE:
+	case MADV_UNMERGEABLE:
+	case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE:
+	case MADV_DONTDUMP:
+	case MADV_DODUMP:
+	case MADV_WIPEONFORK:
+	case MADV_KEEPONFORK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 		       struct mmfs_inode *inode, const void *in_buf)
 {
@@ -375,7 +408,11 @@ static void do_madvise(fuse_req_t req, struct mmfs_fs *fs,
 		err = mmfs_madvise_check(inode->map, m.start, &length);
 		if (err == 0)
 			err = advice_allowed(m.advice);
-		if (err == 0)
+		if (err == 0 && advice_marks(m.advice) && length > 0 &&
+		    m.start % (int64_t)mmfs_pagesize() == 0)
+			err = mmfs_madvise(inode->map, m.advice, 0,
+					   (int64_t)inode->maplen);
+		else if (err == 0)
 			err = mmfs_madvise(inode->map, m.advice, m.start,
 					   length);
 	}

@@ -397,6 +397,28 @@ expect 0 "" "" madvise "$R" willneed "$PAGE"
 expect 0 "" "" madvise "$R" willneed 0 100
 expect 0 "" "" madvise "$R" willneed 0 0
 expect 0 "" "" madvise "$R" sequential "$PAGE" 9999999
+# Advice that only marks the map, given page by page through a read-only
+# descriptor, leaves the daemon's map of the file whole: it split it at
+# every call, into as many kernel mappings as calls (up to
+# vm.max_map_count, and then every other file's map failed with ENOMEM).
+truncate -s 16M "$B/marks"
+chmod 444 "$B/marks"
+py "$M/marks" "$MMFS_PID" "$B/marks" <<'EOF' || fail "page-by-page advice"
+import fcntl, os, struct, sys
+MADVISE = (1 << 30) | (24 << 16) | (0xB7 << 8) | 1
+path, pid, back = sys.argv[1:]
+fd = os.open(path, os.O_RDONLY)
+for advice in (1, 2, 14, 16):  # RANDOM, SEQUENTIAL, HUGEPAGE, DONTDUMP
+    for page in range(0, 4096, 2):
+        fcntl.ioctl(fd, MADVISE, struct.pack("=iIqq", advice, 0,
+                                             page * 4096, 4096))
+with open("/proc/%s/maps" % pid) as f:
+    n = sum(1 for line in f if line.rstrip().endswith(back))
+os.close(fd)
+assert 1 <= n <= 4, "%d kernel mappings of the file" % n
+EOF
+ok "advice that marks the map, page by page, leaves it whole"
+rm -f "$B/marks"
 einval madvise "$R" normal 5000
 einval madvise "$R" normal 9999
 einval madvise "$R" normal -1
