@@ -372,7 +372,9 @@ bool mmfs_prune_wait(struct mmfs_fs *fs, unsigned int *tries);
 /* Does the table hold as many inodes as a pass starts at? */
 bool mmfs_prune_short(struct mmfs_fs *fs);
 
-/* inode.c: acting as the caller when creating files (allow_other). */
+/* creds.c: acting as the caller when creating files (allow_other). */
+void mmfs_creds_init(bool as_root);
+void mmfs_creds_fini(void);
 struct mmfs_creds {
 	bool switched;
 	bool umask_set; /* this thread's umask is the caller's until leave */

@@ -234,17 +234,24 @@ ok "copy: sizes no map can reach: EFBIG, file intact"
 # a close and an open again.  Writes and ftruncate failed with EIO, for
 # good, and reads returned bytes past the new end.  Reads are O_DIRECT:
 # the kernel's cache keeps the old pages for a while (CACHING).
-py "$M" "$B" <<'EOF'
-import os, sys
-M, B = sys.argv[1:]
+cat >"$T/copyio.py" <<'EOF'
+import os
 
-def whole(name):
-    fd = os.open(os.path.join(M, name), os.O_RDONLY | os.O_DIRECT)
+
+def whole(mnt, name):
+    """All of name's bytes through the mount, past the kernel's cache."""
+    fd = os.open(os.path.join(mnt, name), os.O_RDONLY | os.O_DIRECT)
     try:
         return os.pread(fd, 100000, 0)
     finally:
         os.close(fd)
-
+EOF
+py "$M" "$B" "$T" <<'EOF'
+import os, sys
+M, B, T = sys.argv[1:]
+sys.path.insert(0, T)
+from copyio import whole as whole_in
+whole = lambda name: whole_in(M, name)
 for wrote_first in (False, True):
     for n in (0, 100, 6000):
         name = "shrunk-%d-%d" % (wrote_first, n)
@@ -294,6 +301,7 @@ for n in (0, 100, 6000):
     os.close(fd)
 EOF
 ok "copy: files truncated behind the mount while open shrink and stay usable"
+mmfs_alive "copy: daemon alive after the truncations behind it"
 
 # A file changed through the mount shows the change's time as its mtime
 # and ctime (they stayed the backing file's, so make saw nothing new),
@@ -337,9 +345,12 @@ ok "copy: a changed file's mtime and ctime move, and it grows sparse"
 # ftruncate to the old size did nothing, copy_file_range copied bytes past
 # the new end); its shrinking moves its times (they stayed the write's);
 # and reading a sparse private file leaves its holes (it filled them).
-py "$M" "$B" <<'EOF'
+py "$M" "$B" "$T" <<'EOF'
 import os, sys, time
-M, B = sys.argv[1:]
+M, B, T = sys.argv[1:]
+sys.path.insert(0, T)
+from copyio import whole as whole_in
+whole = lambda name: whole_in(M, name)
 
 def setup(name, n):
     with open(os.path.join(B, name), "wb") as f:
@@ -348,13 +359,6 @@ def setup(name, n):
     os.pwrite(fd, b"w", 1)
     os.truncate(os.path.join(B, name), n)
     return fd, (b"Aw" + b"A" * 12286)[:n]
-
-def whole(name):
-    fd = os.open(os.path.join(M, name), os.O_RDONLY | os.O_DIRECT)
-    try:
-        return os.pread(fd, 100000, 0)
-    finally:
-        os.close(fd)
 
 for n in (0, 100):
     fd, model = setup("grow-%d" % n, n)
@@ -422,7 +426,6 @@ os.close(fd)
 EOF
 ok "copy: calls on a file truncated behind the mount act on what it has"
 mmfs_alive "copy: daemon alive after them"
-mmfs_alive "copy: daemon alive after the truncations behind it"
 mmfs_umount
 
 # access=copy with -o writeback: the kernel sends the times it owns as it
