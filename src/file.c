@@ -180,14 +180,12 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 }
 
 /* The descriptor a read through handle h may be spliced from (lock
- * held), or -1.  Only where the map shows the backing file: not a copy
- * mount's private data, nor through a handle with its own descriptor
- * (the inode's cannot read).  The inode's, or for an O_NOATIME handle
- * noatime_fd (a splice moves the backing file's atime as a read does);
- * or the memfd
- * a copy mount's private data moved to.  A copy from the map instead
- * would, on tmpfs and in a memfd, give every hole it reads a page of
- * memory. */
+ * held), or -1: the memfd a copy mount's private data moved to, or where
+ * the map shows the backing file (not through a handle with its own
+ * descriptor: the inode's cannot read) the inode's, or for an O_NOATIME
+ * handle noatime_fd (a splice moves the backing file's atime as a read
+ * does).  A copy from the map instead would, on tmpfs and in a memfd,
+ * give every hole it reads a page of memory. */
 static int splice_fd(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		     struct mmfs_handle *h)
 {
@@ -601,13 +599,12 @@ void mmfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, (size_t)n);
 }
 
-/* truncate through setattr (takes the lock). */
 /*
- * truncate(2) by name (bypath) or ftruncate(2).  By name to the size the
- * file has, truncate(2) of the backing file does it: whether the times
- * move is the backing file system's choice there (tmpfs leaves them,
- * ext4 moves them), where an ftruncate(2), which set_size uses, moves
- * them always.
+ * truncate(2) by name (bypath) or ftruncate(2), through setattr (takes
+ * the lock).  By name to the size the file has, truncate(2) of the
+ * backing file does it: whether the times move is the backing file
+ * system's choice there (tmpfs leaves them, ext4 moves them), where an
+ * ftruncate(2), which set_size uses, moves them always.
  */
 int mmfs_truncate(struct mmfs_fs *fs, struct mmfs_inode *inode, int fd,
 		  uint64_t size, bool bypath)
