@@ -242,6 +242,18 @@ wait_until()
 	return 1
 }
 
+# missing_then_made MNTPATH BACKPATH BYTES - have the kernel cache
+# MNTPATH as missing (a stat that fails), then make its file behind the
+# mount with BYTES: the next open(O_CREAT) of it is a CREATE of a name
+# that is there.
+missing_then_made()
+{
+	if stat "$1" >/dev/null 2>&1; then
+		fail "missing_then_made: $1 is there already"
+	fi
+	printf '%s' "$3" >"$2"
+}
+
 # py [ARGS...] - run a Python program from stdin (a here-document).
 py()
 {

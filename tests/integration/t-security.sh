@@ -226,15 +226,10 @@ status=0" "$BOTH_OUT" "creat keeps the bits of a file it makes"
 # An O_CREAT|O_TRUNC open by the other user of a name the kernel has as
 # missing, where root's file was made behind the mount meanwhile: the
 # truncation needs write permission on it (EACCES), as natively.
+missing_then_made "$M/shared/late" "$BK/shared/late" "root's bytes"
 res=$(py "$M/shared/late" "$BK/shared/late" "$U" "$G" <<'EOF'
 import errno, os, sys
 m, b, uid, gid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-try:
-    os.stat(m)
-except FileNotFoundError:
-    pass
-with open(b, "wb") as f:
-    f.write(b"root's bytes")
 os.chmod(b, 0o644)
 pid = os.fork()
 if pid == 0:

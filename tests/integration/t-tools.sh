@@ -290,15 +290,10 @@ EOF
 	# descriptor must not become the file's, where a later positional
 	# write would append.
 	MMFS_CLEANUP_HOOKS+=("chattr -a '$B/ca' 2>/dev/null")
+	missing_then_made "$M/ca" "$B/ca" 0123456789
 	py "$M/ca" "$B/ca" <<'EOF'
 import os, subprocess, sys
 m, b = sys.argv[1], sys.argv[2]
-try:
-    os.stat(m)
-except FileNotFoundError:
-    pass
-with open(b, "wb") as f:
-    f.write(b"0123456789")
 subprocess.run(["chattr", "+a", b], check=True)
 fd = os.open(m, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 os.write(fd, b"A")
