@@ -189,13 +189,17 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 static int splice_fd(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		     struct mmfs_handle *h)
 {
+	int fd;
+
 	if (inode->priv && inode->priv_anon && inode->map)
 		return mmfs_fd(inode->map); /* private data in a memfd */
 	if (fs->access == MMFS_ACCESS_COPY || inode->priv || h->fd >= 0 ||
 	    !inode->map)
 		return -1;
-	if (h->flags & O_NOATIME)
-		return noatime_fd(inode) < 0 ? -1 : inode->noatime_fd;
+	if (h->flags & O_NOATIME) {
+		fd = noatime_fd(inode);
+		return fd < 0 ? -1 : fd;
+	}
 	return mmfs_fd_serves(inode, MMFS_FD_READ) ? inode->fd : -1;
 }
 
@@ -710,6 +714,22 @@ void mmfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	mmfs_reply_err(req, -err);
 }
 
+/* Up to n bytes at pos out of what inode's map holds (lock held): a
+ * memfd's by pread(2), which gives its holes no memory. */
+static ssize_t map_read(struct mmfs_inode *inode, char *buf, size_t n,
+			uint64_t pos)
+{
+	int fd;
+
+	if (!inode->map || pos >= inode->maplen)
+		return 0;
+	if (n > inode->maplen - pos)
+		n = inode->maplen - pos;
+	fd = inode->priv_anon ? mmfs_fd(inode->map) : -1;
+	return fd >= 0 ? mmfs_pread_all(fd, buf, n, pos)
+		       : mmfs_pread(inode->map, buf, n, pos);
+}
+
 /* Read up to n bytes at pos: a copy mount's private data out of its
  * mapping (takes the lock), the rest out of the backing file, whose page
  * cache the map shows, through handle h, as read_fallback does; so the
@@ -722,7 +742,6 @@ static ssize_t read_some(struct mmfs_fs *fs, struct mmfs_inode *inode,
 {
 	ssize_t got = 0;
 	bool priv;
-	int fd;
 
 	pthread_rwlock_rdlock(&inode->lock);
 	if (mmfs_private_cow(inode)) {
@@ -733,13 +752,8 @@ static ssize_t read_some(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		mmfs_map_resync(fs, inode);
 	}
 	priv = inode->priv;
-	if (priv && inode->map && pos < inode->maplen) {
-		if (n > inode->maplen - pos)
-			n = inode->maplen - pos;
-		fd = inode->priv_anon ? mmfs_fd(inode->map) : -1;
-		got = fd >= 0 ? mmfs_pread_all(fd, buf, n, pos)
-			      : mmfs_pread(inode->map, buf, n, pos);
-	}
+	if (priv)
+		got = map_read(inode, buf, n, pos);
 	pthread_rwlock_unlock(&inode->lock);
 	if (priv)
 		return got;
@@ -748,15 +762,7 @@ static ssize_t read_some(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		/* no descriptor to be had (an O_NOATIME handle's, or one to
 		 * read a write-only handle's file): out of the map */
 		pthread_rwlock_rdlock(&inode->lock);
-		got = -EIO;
-		if (inode->map && pos < inode->maplen)
-			got = mmfs_pread(inode->map, buf,
-					 n < inode->maplen - pos
-						 ? n
-						 : inode->maplen - pos,
-					 pos);
-		else if (inode->map)
-			got = 0;
+		got = inode->map ? map_read(inode, buf, n, pos) : -EIO;
 		pthread_rwlock_unlock(&inode->lock);
 	}
 	return got;

@@ -16,10 +16,10 @@
  * because the descriptor serves every handle of the file (an O_APPEND
  * handle's writes append by themselves: write_append in file.c), and
  * O_NOATIME likewise (O_NOATIME handles read through another descriptor:
- * noatime_fd in file.c); O_TRUNC because truncation
- * goes through the mapping, O_NOFOLLOW because the /proc path is a link.
- * -o noatime adds O_NOATIME: reads through the descriptor then leave the
- * backing file's atime alone, as the mount flag promises. */
+ * noatime_fd in file.c); O_TRUNC because truncation goes through the
+ * mapping, O_NOFOLLOW because the /proc path is a link.  -o noatime adds
+ * O_NOATIME: reads through the descriptor then leave the backing file's
+ * atime alone, as the mount flag promises. */
 static int backing_flags(struct mmfs_fs *fs, int flags)
 {
 	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_DIRECT |
