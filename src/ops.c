@@ -708,7 +708,8 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	struct mmfs_handle *h = mmfs_handle_of(fi);
 	uint64_t size = 0;
 	bool priv;
-	off_t r;
+	off_t r = -1;
+	int memfd, err = 0;
 
 	if (fs->writeback) {
 		mmfs_reply_err(req, ENOSYS);
@@ -722,15 +723,14 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	priv = inode->priv;
 	size = inode->maplen;
 	/* private data in a memfd: it knows its holes */
-	r = priv && inode->priv_anon && inode->map && mmfs_fd(inode->map) >= 0
-		    ? lseek(mmfs_fd(inode->map), off, whence)
-		    : -2;
-	if (r == -1)
-		r = -errno;
+	memfd = priv && inode->priv_anon && inode->map ? mmfs_fd(inode->map)
+						       : -1;
+	if (memfd >= 0 && (r = lseek(memfd, off, whence)) < 0)
+		err = errno;
 	pthread_rwlock_unlock(&inode->lock);
-	if (r != -2) {
-		if (r < 0)
-			mmfs_reply_err(req, (int)-r);
+	if (memfd >= 0) {
+		if (err)
+			mmfs_reply_err(req, err);
 		else
 			fuse_reply_lseek(req, r);
 		return;
