@@ -355,8 +355,6 @@ void mmfs_fd_detach(struct mmfs_fs *fs, struct mmfs_inode *inode);
 struct mmfs_inode *mmfs_name_going(struct mmfs_fs *fs, struct mmfs_inode *dir,
 				   const char *name);
 void mmfs_name_gone(struct mmfs_fs *fs, struct mmfs_inode *inode);
-void mmfs_kill_suidgid(struct mmfs_fs *fs, fuse_req_t req,
-		       struct mmfs_inode *inode, int fd);
 void mmfs_attrs_changed(struct mmfs_fs *fs, struct mmfs_inode *inode);
 const char *mmfs_procpath(int fd, char *buf, size_t len);
 
@@ -372,7 +370,8 @@ bool mmfs_prune_wait(struct mmfs_fs *fs, unsigned int *tries);
 /* Does the table hold as many inodes as a pass starts at? */
 bool mmfs_prune_short(struct mmfs_fs *fs);
 
-/* creds.c: acting as the caller when creating files (allow_other). */
+/* creds.c: the caller's credentials: acting as it when creating files
+ * (allow_other), the checks open(2) would make, the set-id bits. */
 void mmfs_creds_init(bool as_root);
 void mmfs_creds_fini(void);
 struct mmfs_creds {
@@ -385,6 +384,8 @@ void mmfs_creds_leave(struct mmfs_fs *fs, struct mmfs_creds *c);
 mode_t mmfs_creds_mode(const struct mmfs_creds *c, mode_t mode);
 int mmfs_may(struct mmfs_fs *fs, struct mmfs_inode *inode, int mode);
 int mmfs_flags_allow(struct mmfs_fs *fs, struct mmfs_inode *inode, int flags);
+void mmfs_kill_suidgid(struct mmfs_fs *fs, fuse_req_t req,
+		       struct mmfs_inode *inode, int fd);
 
 /* mapping.c: the mapping's life; all need inode->lock held exclusive. */
 int mmfs_map_ensure(struct mmfs_fs *fs, struct mmfs_inode *inode);
