@@ -34,7 +34,9 @@ struct config {
 	unsigned int max_read; /* -o max_read=N, which init must repeat */
 	char *nonopt[MAX_NONOPTS];
 	int nnonopt;
-	char *bad; /* first option nobody knows */
+	char *bad;    /* first option nobody knows */
+	char *badval; /* first number libfuse would refuse, */
+	const struct number_opt *badnum; /* and which option it is */
 };
 
 enum {
@@ -86,6 +88,41 @@ static const char *const dropped_opts[] = {
 	NULL,
 };
 
+/* The numbers handed on to libfuse, checked here so that a bad one is
+ * reported as mmapfs reports its own. */
+struct number_opt {
+	const char *name;
+	unsigned long min, max;
+};
+
+static const struct number_opt number_opts[] = {
+	{"max_read=", 1, 4294967295ul},
+	{"max_threads=", 1, 100000},
+	{"max_idle_threads=", 0, 100000},
+	{NULL, 0, 0},
+};
+
+/* The number option arg is, if its value is out of range; else NULL. */
+static const struct number_opt *bad_number(const char *arg)
+{
+	const struct number_opt *o;
+	unsigned long v;
+	const char *s;
+	char *end;
+
+	for (o = number_opts; o->name; o++) {
+		if (strncmp(arg, o->name, strlen(o->name)) != 0)
+			continue;
+		s = arg + strlen(o->name);
+		if (*s < '0' || *s > '9')
+			return o;
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		return errno || *end || v < o->min || v > o->max ? o : NULL;
+	}
+	return NULL;
+}
+
 static bool opt_in(const char *const *list, const char *arg)
 {
 	size_t n;
@@ -107,7 +144,6 @@ static int opt_proc(void *data, const char *arg, int key,
 {
 	struct config *cfg = data;
 
-	(void)outargs;
 	switch (key) {
 	case KEY_HELP:
 		cfg->help = 1;
@@ -126,7 +162,16 @@ static int opt_proc(void *data, const char *arg, int key,
 		cfg->nnonopt++;
 		return 0;
 	case FUSE_OPT_KEY_OPT:
+		/* libfuse's --debug leaves the daemon in the background,
+		 * where its output is lost: make it -d, which implies -f */
+		if (strcmp(arg, "--debug") == 0)
+			return fuse_opt_add_arg(outargs, "-d");
 		if (opt_in(kept_opts, arg)) {
+			if (!cfg->badval && bad_number(arg)) {
+				cfg->badnum = bad_number(arg);
+				cfg->badval = strdup(arg);
+				return cfg->badval ? 0 : -1;
+			}
 			if (strncmp(arg, "fsname=", 7) == 0)
 				cfg->has_fsname = 1;
 			if (strncmp(arg, "subtype=", 8) == 0)
@@ -204,6 +249,8 @@ void mmfs_usage(const char *prog)
 	      "until unmount)\n"
 	      "    -o ro, -o rw           read-only (access=read implies it) "
 	      "or read-write\n"
+	      "    -r, -n                 the same as -o ro, and nothing "
+	      "(from mount(8))\n"
 	      "    -o nosuid, suid, nodev, dev, noexec, exec, sync, async, "
 	      "dirsync\n"
 	      "                           the usual mount flags\n"
@@ -215,7 +262,8 @@ void mmfs_usage(const char *prog)
 	      "    -o nodiratime, diratime\n"
 	      "                           the same for directories alone\n"
 	      "    -o fsname=NAME         source shown in /proc/mounts "
-	      "(default: BACKING)\n"
+	      "(default: BACKING,\n"
+	      "                           or mmapfs-anon)\n"
 	      "    -o subtype=TYPE        type shown as fuse.TYPE (default: "
 	      "mmapfs)\n"
 	      "    -o max_read=N          largest read request in bytes "
@@ -234,15 +282,18 @@ void mmfs_usage(const char *prog)
 	      "FUSE options:\n"
 	      "    -h   --help            print this help\n"
 	      "    -V   --version         print the versions\n"
-	      "    -d   -o debug          print every request (implies -f)\n"
+	      "    -d   --debug, -o debug print every request (implies -f)\n"
 	      "    -f                     stay in the foreground\n"
-	      "    -s                     serve every request on one thread\n"
+	      "    -s                     serve every request on one thread "
+	      "(not with\n"
+	      "                           -o writeback)\n"
 	      "    -o clone_fd            accepted, no effect (the threads "
 	      "share one descriptor)\n"
 	      "    -o max_idle_threads=N  the most idle threads (default: no "
 	      "limit)\n"
 	      "    -o max_threads=N       the most threads (default: one per "
-	      "CPU, 2 to 10)\n"
+	      "CPU, 2 to 10;\n"
+	      "                           -o writeback needs 2 or more)\n"
 	      "    -o allow_other         allow access by all users "
 	      "(implies\n"
 	      "                           default_permissions)\n"
@@ -306,6 +357,7 @@ static void config_free(struct config *cfg)
 	free(cfg->cache);
 	free(cfg->spin);
 	free(cfg->bad);
+	free(cfg->badval);
 	for (i = 0; i < cfg->nnonopt && i < MAX_NONOPTS; i++)
 		free(cfg->nonopt[i]);
 }
@@ -338,6 +390,16 @@ int mmfs_parse_cmdline(struct fuse_args *args, struct mmfs_cmdline *cl,
 	if (cfg.bad) {
 		snprintf(msg, msglen, "unknown option '%s' (see %s --help)",
 			 cfg.bad, prog);
+		goto out;
+	}
+	if (cfg.badval) {
+		size_t n = strlen(cfg.badnum->name);
+
+		snprintf(msg, msglen,
+			 "bad value for %.*s: '%s' (expected a "
+			 "whole number, %lu to %lu)",
+			 (int)(n - 1), cfg.badval, cfg.badval + n,
+			 cfg.badnum->min, cfg.badnum->max);
 		goto out;
 	}
 	cl->access = parse_access(cfg.access);

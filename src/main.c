@@ -593,7 +593,9 @@ int main(int argc, char *argv[])
 		fs.max_read = MMFS_MAX_READ;
 	}
 	given = given_max_threads(&args); /* fuse_parse_cmdline eats it */
-	if (fuse_parse_cmdline(&args, &opts) != 0) { /* it said why */
+	if (fuse_parse_cmdline(&args, &opts) != 0) {
+		/* after libfuse's own line saying why */
+		fprintf(stderr, "mmapfs: libfuse refused the options\n");
 		fuse_opt_free_args(&args);
 		free(backing);
 		free(mnt);
@@ -642,11 +644,15 @@ int main(int argc, char *argv[])
 	}
 
 	se = fuse_session_new(&args, &mmfs_ops, sizeof(mmfs_ops), &fs);
-	if (!se)
+	if (!se) {
+		fprintf(stderr, "mmapfs: cannot start a FUSE session\n");
 		goto out_table;
+	}
 	fs.se = se;
-	if (fuse_set_signal_handlers(se) != 0)
+	if (fuse_set_signal_handlers(se) != 0) {
+		fprintf(stderr, "mmapfs: cannot set the signal handlers\n");
 		goto out_session;
+	}
 	if (fuse_session_mount(se, opts.mountpoint) != 0) {
 		/* after libfuse's or fusermount3's own reason */
 		fprintf(stderr, "mmapfs: cannot mount on %s\n",
@@ -660,8 +666,10 @@ int main(int argc, char *argv[])
 
 	if (!opts.foreground)
 		openlog("mmapfs", LOG_PID, LOG_DAEMON);
-	if (fuse_daemonize(opts.foreground) != 0)
+	if (fuse_daemonize(opts.foreground) != 0) {
+		fprintf(stderr, "mmapfs: cannot go into the background\n");
 		goto out_unmount;
+	}
 	if (!opts.foreground) {
 		daemonized = true;
 		if (fs.anon)
