@@ -51,7 +51,9 @@ static bool pages_present(struct mmfs_inode *inode, uint64_t pos, size_t n)
 	return true;
 }
 
-/* pread(2) until done or the end: the count read, or -errno if none. */
+/* pread(2) until done or the end: the count read, or -errno where a read
+ * fails, even after others gave bytes (a read that stops at an error must
+ * not pass for one that stops at the end). */
 ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
 {
 	size_t done = 0;
@@ -62,7 +64,7 @@ ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return done ? (ssize_t)done : -errno;
+			return -errno;
 		}
 		if (r == 0)
 			break;
@@ -117,11 +119,15 @@ static ssize_t backing_pread(struct mmfs_inode *inode, struct mmfs_handle *h,
 
 /*
  * A read whose pages fault: the backing file was truncated outside, or
- * (tmpfs) a hole cannot get a page on a full filesystem; or a read of a
- * file without a map (empty, or grown outside past what a map can
- * reach).  Copy what the mapping still gives, let pread(2) on the backing
- * file do the rest (it reads holes without allocating, and reports real
- * errors), re-sync.
+ * (tmpfs) a hole cannot get a page on a full filesystem, or its disk
+ * fails; or a read of a file without a map (empty, or grown outside past
+ * what a map can reach).  Copy what the mapping still gives, let pread(2)
+ * on the backing file do the rest (it reads holes without allocating, and
+ * reports real errors), re-sync.  A read that stops at an error before
+ * the file's end fails whole: the kernel takes a short reply for the end
+ * of the file (and with -o writeback fills the rest with zeros), and asks
+ * again page by page, so the client gets the bytes before the error and
+ * then the error, as natively.
  */
 static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 			  struct mmfs_inode *inode, struct mmfs_handle *h,
@@ -130,6 +136,7 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	ssize_t got = 0, r = 0;
 	bool priv, eof = false;
 	struct stat st;
+	size_t want;
 	char *buf;
 
 	buf = malloc(size);
@@ -147,6 +154,7 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	pthread_rwlock_unlock(&inode->lock);
 	if (got < 0)
 		got = 0;
+	want = size;
 	if ((size_t)got < size && !priv) {
 		r = backing_pread(inode, h, buf + got, size - (size_t)got,
 				  pos + (uint64_t)got);
@@ -166,13 +174,18 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	 * (mmfs_map_resync): only what it still has counts. */
 	if (priv) {
 		pthread_rwlock_rdlock(&inode->lock);
-		if (pos >= inode->maplen)
-			got = 0, eof = true;
-		else if ((uint64_t)got > inode->maplen - pos)
-			got = (ssize_t)(inode->maplen - pos);
+		if (pos >= inode->maplen) {
+			got = 0, eof = true, want = 0;
+		} else {
+			if ((uint64_t)got > inode->maplen - pos)
+				got = (ssize_t)(inode->maplen - pos);
+			if (want > inode->maplen - pos)
+				want = inode->maplen - pos;
+		}
 		pthread_rwlock_unlock(&inode->lock);
 	}
-	if (got == 0 && size > 0 && !eof)
+	if (r < 0 || (priv && (size_t)got < want) ||
+	    (got == 0 && size > 0 && !eof))
 		mmfs_reply_err(req, r < 0 ? (int)-r : EIO);
 	else if (fuse_reply_buf(req, buf, (size_t)got) == 0)
 		mmfs_count(&fs->stats.bytes_read, (uint64_t)got);

@@ -162,7 +162,28 @@ struct mmfs_inode {
 	struct timespec cache_mtime; /* backing stamp at last open/release */
 	struct timespec cache_ctime;
 	off_t cache_size;
+
+	/* The errors of written data that syncs through fd returned.  fd
+	 * is one open description, which most handles share, and the
+	 * kernel reports such an error once per description: each handle's
+	 * next fsync must report it too (mmfs_op_fsync).  sync_lock is
+	 * held across every sync of fd, so that no sync can return 0 for
+	 * an error another one is about to keep. */
+	pthread_mutex_t sync_lock;
+	_Atomic unsigned int wb_err_seq; /* errors kept so far */
+	int wb_errno;			 /* the last one (sync_lock) */
 };
+
+/* A sync of inode->fd (sync_lock held) returned err: keep an error of
+ * the written data for the handles to report (the errors a file system
+ * records against a file's pages). */
+static inline void mmfs_sync_keep(struct mmfs_inode *inode, int err)
+{
+	if (err == EIO || err == ENOSPC || err == EDQUOT) {
+		inode->wb_errno = err;
+		atomic_fetch_add(&inode->wb_err_seq, 1);
+	}
+}
 
 /* Does inode hold private data in a copy-on-write map of its backing
  * file (a copy mount's file written within its size; lock held)? */
@@ -183,6 +204,7 @@ struct mmfs_handle {
 	int fd;	   /* a descriptor of its own, or -1: it uses the inode's */
 	int flags; /* the client's open flags */
 	bool appends; /* fd is O_APPEND (MMFS_FD_APPEND): it only appends */
+	unsigned int wb_seen; /* inode->wb_err_seq when it last reported */
 	struct mmfs_handle *next, **pprev; /* inode->handles */
 };
 
@@ -214,7 +236,7 @@ static inline int mmfs_handle_fd(const struct mmfs_inode *inode,
 }
 
 /* file.c: pread(2) until n bytes are read or the file ends; the count
- * read, or -errno if nothing was. */
+ * read, or -errno where a read fails. */
 ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off);
 
 /* splice.c: mmfs_splice_load loads [off, off + len) of the backing file

@@ -257,6 +257,7 @@ static void inode_free(struct mmfs_fs *fs, struct mmfs_inode *inode)
 	if (inode->fd >= 0)
 		close(inode->fd);
 	pthread_rwlock_destroy(&inode->lock);
+	pthread_mutex_destroy(&inode->sync_lock);
 	if (inode != &fs->root)
 		free(inode);
 }
@@ -298,6 +299,7 @@ int mmfs_table_init(struct mmfs_fs *fs, int root_fd)
 	fs->root.nlookup = 2; /* never reaches 0: the root is never freed */
 	fs->root.noatime_fd = -1;
 	pthread_rwlock_init(&fs->root.lock, NULL);
+	pthread_mutex_init(&fs->root.sync_lock, NULL);
 	table_insert(fs, &fs->root);
 	mmfs_creds_init(fs->as_root);
 	return 0;
@@ -691,6 +693,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		inode->used = true;
 		inode->noatime_fd = -1;
 		pthread_rwlock_init(&inode->lock, NULL);
+		pthread_mutex_init(&inode->sync_lock, NULL);
 		table_insert(fs, inode);
 	}
 	pthread_mutex_unlock(&fs->table_lock);

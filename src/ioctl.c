@@ -302,9 +302,14 @@ static void do_flush(fuse_req_t req, struct mmfs_fs *fs,
 	 * that only readers hold has a read-only map, which the engine
 	 * would treat as ACCESS_READ: the mount's rule is ACCESS_WRITE's,
 	 * whoever holds the file, and msync(2) wants an aligned offset. */
-	if (inode->map && fs->access != MMFS_ACCESS_COPY && !inode->map_ro)
+	if (inode->map && fs->access != MMFS_ACCESS_COPY && !inode->map_ro) {
+		/* msync(2) syncs the file through the map's description,
+		 * the inode's: its error is the handles' too */
+		pthread_mutex_lock(&inode->sync_lock);
 		err = mmfs_flush(inode->map, fl.offset, size);
-	else if (size < 0 || fl.offset < 0 || len - fl.offset < size)
+		mmfs_sync_keep(inode, -err);
+		pthread_mutex_unlock(&inode->sync_lock);
+	} else if (size < 0 || fl.offset < 0 || len - fl.offset < size)
 		err = -EINVAL;
 	else if (inode->map && fs->access == MMFS_ACCESS_WRITE &&
 		 fl.offset % (int64_t)sysconf(_SC_PAGESIZE) != 0)

@@ -249,6 +249,7 @@ static int handle_open(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	}
 	pthread_mutex_lock(&fs->table_lock);
 	inode->used = true;
+	h->wb_seen = atomic_load(&inode->wb_err_seq);
 	h->next = inode->handles;
 	if (h->next)
 		h->next->pprev = &h->next;
@@ -594,7 +595,9 @@ void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		   struct fuse_file_info *fi)
 {
 	struct mmfs_fs *fs = mmfs_req_fs(req);
+	struct mmfs_inode *inode = mmfs_inode_of(fs, ino);
 	struct mmfs_handle *h = mmfs_handle_of(fi);
+	unsigned int seq;
 	int err = 0, fd;
 
 	if (fs->access == MMFS_ACCESS_COPY) { /* nothing reaches the file */
@@ -605,9 +608,24 @@ void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	 * pages are marked dirty when first written through it: fsync(2)
 	 * alone writes them.  An msync first would be a second flush of
 	 * the device cache, twice the latency. */
-	fd = mmfs_handle_fd(mmfs_inode_of(fs, ino), h);
+	fd = mmfs_handle_fd(inode, h);
 	mmfs_loop_yield();
+	if (fd != inode->fd) { /* its own description reports to it */
+		if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
+			err = errno;
+		mmfs_reply_err(req, err);
+		return;
+	}
+	/* The error of written data a sync through the shared description
+	 * returns once, or one kept since this handle last reported. */
+	pthread_mutex_lock(&inode->sync_lock);
 	if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
-		err = -errno;
-	mmfs_reply_err(req, -err);
+		err = errno;
+	mmfs_sync_keep(inode, err);
+	seq = atomic_load(&inode->wb_err_seq);
+	if (!err && h->wb_seen != seq)
+		err = inode->wb_errno;
+	h->wb_seen = seq;
+	pthread_mutex_unlock(&inode->sync_lock);
+	mmfs_reply_err(req, err);
 }

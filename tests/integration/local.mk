@@ -17,9 +17,12 @@ INTEGRATION_TESTS = \
 	tests/integration/t-fds.sh \
 	tests/integration/t-forget.sh \
 	tests/integration/t-loop.sh \
-	tests/integration/t-user.sh
+	tests/integration/t-user.sh \
+	tests/integration/t-ioerr.sh
 TESTS += $(INTEGRATION_TESTS)
-check_PROGRAMS += tests/integration/readback
+check_PROGRAMS += tests/integration/readback tests/integration/errfs
+tests_integration_errfs_CPPFLAGS = $(AM_CPPFLAGS) $(FUSE_CFLAGS)
+tests_integration_errfs_LDADD = $(FUSE_LIBS) -lpthread
 EXTRA_DIST += tests/integration/lib.sh tests/integration/posix.py \
 	tests/integration/ioctl-diff.py \
 	tests/integration/posix-random.py \
