@@ -738,25 +738,32 @@ assert_eq 0 "$bad" "names renamed over behind the mount, in a listing of many re
 rm -f "$B/ls/$long"*
 if command -v strace >/dev/null; then
 	# a lookup opens or stats the name in its directory: openat(dirfd,
-	# "f1", ...) or newfstatat(dirfd, "f1", ...)
-	strace -f -qq -o "$T/ls.strace" -e trace=openat,newfstatat \
-		-p "$MMFS_PID" &
-	sp=$!
-	sleep 1
+	# "f1", ...) or newfstatat(dirfd, "f1", ...).  The listings must come
+	# within half a second of each other, which strace and a loaded
+	# machine can stretch: three tries.
 	mkdir -p "$M/other"
-	: >"$M/other/a"
-	listing "$M/ls" >/dev/null
-	# the lookup of a missing name marks where the repeats begin; a
-	# rename in another directory leaves this one's entries fresh
-	stat "$M/ls/marker" 2>/dev/null && fail "marker exists"
-	listing "$M/ls" >/dev/null
-	mv "$M/other/a" "$M/other/b"
-	listing "$M/ls" >/dev/null
-	kill -INT "$sp"
-	wait "$sp" || true
-	n=$(sed -n '/"marker"/,$p' "$T/ls.strace" |
-		grep -cE '(openat|newfstatat)\([0-9]+, "[fg][0-9]+"' || true)
-	grep -q '"marker"' "$T/ls.strace" || fail "strace saw no lookup"
+	for try in 1 2 3; do
+		strace -f -qq -o "$T/ls.strace" -e trace=openat,newfstatat \
+			-p "$MMFS_PID" &
+		sp=$!
+		sleep 1
+		: >"$M/other/a"
+		listing "$M/ls" >/dev/null
+		# the lookup of a missing name marks where the repeats begin;
+		# a rename in another directory leaves this one's entries fresh
+		stat "$M/ls/marker" 2>/dev/null && fail "marker exists"
+		listing "$M/ls" >/dev/null
+		mv "$M/other/a" "$M/other/b"
+		listing "$M/ls" >/dev/null
+		kill -INT "$sp"
+		wait "$sp" || true
+		rm "$M/other/b"
+		n=$(sed -n '/"marker"/,$p' "$T/ls.strace" |
+			grep -cE '(openat|newfstatat)\([0-9]+, "[fg][0-9]+"' || true)
+		grep -q '"marker"' "$T/ls.strace" || fail "strace saw no lookup"
+		[ "$n" -lt 10 ] && break
+		echo "# try $try: $n lookups in listings repeated at once"
+	done
 	[ "$n" -lt 10 ] ||
 		fail "two listings of 41 names repeated at once: $n lookups" \
 			"in the daemon, want fewer than 10"
