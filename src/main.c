@@ -653,6 +653,10 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "mmapfs: cannot set the signal handlers\n");
 		goto out_session;
 	}
+	/* Started under a file size limit (ulimit -f), a write or truncate
+	 * past it would kill the daemon: it gets EFBIG instead, which the
+	 * client is given, as a process ignoring SIGXFSZ gets it natively. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (fuse_session_mount(se, opts.mountpoint) != 0) {
 		/* after libfuse's or fusermount3's own reason */
 		fprintf(stderr, "mmapfs: cannot mount on %s\n",

@@ -200,5 +200,53 @@ print("40 rounds of %d files" % n)
 EOF
 ) || fail "inodes freed through the mount: $res"
 ok "an inode freed by unlink or rename over is free at once ($res)"
+mmfs_umount
+umount "$B"
+
+# A daemon started under a file size limit (ulimit -f 1024: 1 MiB): a
+# write or truncate past it fails with EFBIG, as natively for a process
+# that ignores SIGXFSZ, and the daemon lives on (SIGXFSZ killed it).
+real_daemon=$MMAPFS
+cat >"$T/mmapfs-fsize" <<EOF
+#!/bin/bash
+ulimit -f 1024
+exec "$real_daemon" "\$@"
+EOF
+chmod +x "$T/mmapfs-fsize"
+MMAPFS=$T/mmapfs-fsize
+head -c 1048576 /dev/zero | tr '\0' x >"$T/mib"
+for o in "" writeback; do
+	mmfs_mount $o
+	res=$(py "$M/limited" <<'EOF'
+import errno, os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"x" * (1 << 20))
+os.fsync(fd)
+def errname(f):
+    try:
+        f()
+        return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(errname(lambda: os.ftruncate(fd, 10 << 20)),
+      errname(lambda: os.pwrite(fd, b"y", (1 << 20) + 4096) and os.fsync(fd)),
+      os.fstat(fd).st_size)
+EOF
+) || fail "-o ${o:-defaults} under ulimit -f: $res"
+	# with -o writeback the kernel owns the size: it shows the cached
+	# write's end until the file leaves its cache (mmapfs(1))
+	case $o:$res in
+	writeback:"EFBIG EFBIG 1052673") res="EFBIG EFBIG 1048576" ;;
+	esac
+	assert_eq "EFBIG EFBIG 1048576" "$res" \
+		"-o ${o:-defaults}: truncate and write past the daemon's ulimit -f"
+	assert_file_eq "$T/mib" "$B/limited" \
+		"-o ${o:-defaults}: the backing file kept what fitted"
+	mmfs_alive "-o ${o:-defaults}: daemon alive past its ulimit -f"
+	rm "$M/limited"
+	mmfs_umount
+done
+MMAPFS=$real_daemon
 
 mmfs_done
