@@ -323,6 +323,10 @@ struct mmfs_fs {
 	size_t prune_batch;  /* inodes named in one pass, at most */
 	_Atomic uint64_t prune_next_ns; /* no pass before this time */
 	_Atomic bool prune_off;		/* the kernel refused one */
+	/* The last pass went round the whole table and found no inode it
+	 * could ever name (all open); cleared when one may have become
+	 * nameable (table_lock, where set or cleared). */
+	bool prune_none;
 
 	struct mmfs_counters stats;
 
@@ -389,6 +393,12 @@ void mmfs_prune(struct mmfs_fs *fs, int fd);
 /* After an open(2) of the daemon's failed with EMFILE (*tries 0 at
  * first): true once the caller may try it again; false, to fail it. */
 bool mmfs_prune_wait(struct mmfs_fs *fs, unsigned int *tries);
+/* An inode may have become one a pass can name: a new one, or one
+ * whose last handle closed (table_lock held). */
+static inline void mmfs_prune_may(struct mmfs_fs *fs)
+{
+	fs->prune_none = false;
+}
 /* Does the table hold as many inodes as a pass starts at? */
 bool mmfs_prune_short(struct mmfs_fs *fs);
 

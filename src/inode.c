@@ -695,6 +695,7 @@ int mmfs_do_lookup_open(struct mmfs_fs *fs, struct mmfs_inode *parent,
 		pthread_rwlock_init(&inode->lock, NULL);
 		pthread_mutex_init(&inode->sync_lock, NULL);
 		table_insert(fs, inode);
+		mmfs_prune_may(fs);
 	}
 	pthread_mutex_unlock(&fs->table_lock);
 	free(fresh);

@@ -182,6 +182,8 @@ static void handle_close_locked(struct mmfs_fs *fs, struct mmfs_inode *inode,
 		h->pprev = NULL;
 	}
 	last = !inode->handles;
+	if (last)
+		mmfs_prune_may(fs);
 	pthread_mutex_unlock(&fs->table_lock);
 	if (h->fd >= 0)
 		close(h->fd);

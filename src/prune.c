@@ -100,17 +100,21 @@ void mmfs_prune_init(struct mmfs_fs *fs)
 /* Up to one turn of the clock (table_lock held): up to want idle nodes
  * into ids.  The root, open files and a copy mount's private data are
  * never idle, nor is a node looked up since the last pass: one that a
- * reply now being made (a readdirplus) has not yet given the kernel. */
+ * reply now being made (a readdirplus) has not yet given the kernel.
+ * A whole turn that met no node a later pass could name sets
+ * fs->prune_none. */
 static size_t clock_sweep(struct mmfs_fs *fs, uint64_t *ids, size_t want)
 {
 	size_t n = 0, seen, b = fs->prune_hand & (fs->nbuckets - 1);
 	struct mmfs_inode *p;
+	bool some = false;
 
 	for (seen = 0; n < want && seen < fs->nbuckets; seen++) {
 		for (p = fs->buckets[b]; p && n < want; p = p->next) {
 			if (p == &fs->root || p->handles || p->keep ||
 			    p->nlookup == 0)
 				continue;
+			some = true;
 			if (p->used)
 				p->used = false;
 			else
@@ -119,6 +123,7 @@ static size_t clock_sweep(struct mmfs_fs *fs, uint64_t *ids, size_t want)
 		b = (b + 1) & (fs->nbuckets - 1);
 	}
 	fs->prune_hand = b;
+	fs->prune_none = !some;
 	return n;
 }
 
@@ -206,17 +211,26 @@ bool mmfs_prune_short(struct mmfs_fs *fs)
 /*
  * An open(2) for the daemon failed with EMFILE: prune, then wait for the
  * FORGETs to give a descriptor back, 1 ms at a time for up to
- * PRUNE_WAIT_MS.  *tries starts at 0; true: try the open again.
+ * PRUNE_WAIT_MS.  *tries starts at 0; true: try the open again.  Where
+ * every file the kernel knows is open, no FORGET can come: then the open
+ * fails at once (a client opening file after file at the limit waited
+ * 130 ms for each ENFILE).
  */
 #define PRUNE_WAIT_MS 50
 bool mmfs_prune_wait(struct mmfs_fs *fs, unsigned int *tries)
 {
 	const struct timespec ms = {0, 1000 * 1000};
+	bool none;
 
 	if (!can_prune(fs) || *tries >= PRUNE_WAIT_MS)
 		return false;
 	if ((*tries)++ % 10 == 0)
 		mmfs_prune(fs, -1);
+	pthread_mutex_lock(&fs->table_lock);
+	none = fs->prune_none;
+	pthread_mutex_unlock(&fs->table_lock);
+	if (none)
+		return false;
 	mmfs_loop_yield(); /* another thread reads the FORGETs */
 	nanosleep(&ms, NULL);
 	return true;
