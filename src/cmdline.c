@@ -114,7 +114,8 @@ static const struct number_opt *bad_number(const char *arg)
 		if (strncmp(arg, o->name, strlen(o->name)) != 0)
 			continue;
 		s = arg + strlen(o->name);
-		if (*s < '0' || *s > '9')
+		/* the kernel would read max_read=010 as octal */
+		if (*s < '0' || *s > '9' || (s[0] == '0' && s[1]))
 			return o;
 		errno = 0;
 		v = strtoul(s, &end, 10);

@@ -51,20 +51,25 @@ static bool pages_present(struct mmfs_inode *inode, uint64_t pos, size_t n)
 	return true;
 }
 
-/* pread(2) until done or the end: the count read, or -errno where a read
- * fails, even after others gave bytes (a read that stops at an error must
- * not pass for one that stops at the end). */
-ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off)
+/* pread(2) until done or the end: the count read, or -errno if nothing
+ * was; *stop (unless NULL) the errno a read failed with after others gave
+ * bytes, 0 if none did (a read that stops at an error must not pass for
+ * one that stops at the end). */
+ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off, int *stop)
 {
 	size_t done = 0;
 	ssize_t r;
 
+	if (stop)
+		*stop = 0;
 	while (done < n) {
 		r = pread(fd, buf + done, n - done, (off_t)(off + done));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			if (done && stop)
+				*stop = errno;
+			return done ? (ssize_t)done : -errno;
 		}
 		if (r == 0)
 			break;
@@ -95,24 +100,24 @@ static int noatime_fd(struct mmfs_inode *inode)
 
 /* pread(2) of the backing file through handle h's descriptor, or, where
  * that one cannot read (write-only) or h is O_NOATIME (noatime_fd), one
- * opened to read as h would. */
+ * opened to read as h would; as mmfs_pread_all. */
 static ssize_t backing_pread(struct mmfs_inode *inode, struct mmfs_handle *h,
-			     char *buf, size_t n, uint64_t pos)
+			     char *buf, size_t n, uint64_t pos, int *stop)
 {
 	ssize_t r = -EBADF;
 	int fd;
 
 	if (h->flags & O_NOATIME) {
 		fd = noatime_fd(inode);
-		return fd < 0 ? fd : mmfs_pread_all(fd, buf, n, pos);
+		return fd < 0 ? fd : mmfs_pread_all(fd, buf, n, pos, stop);
 	}
-	r = mmfs_pread_all(mmfs_handle_fd(inode, h), buf, n, pos);
+	r = mmfs_pread_all(mmfs_handle_fd(inode, h), buf, n, pos, stop);
 	if (r != -EBADF)
 		return r;
 	fd = mmfs_reopen(inode, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	r = mmfs_pread_all(fd, buf, n, pos);
+	r = mmfs_pread_all(fd, buf, n, pos, stop);
 	close(fd);
 	return r;
 }
@@ -135,6 +140,7 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 {
 	ssize_t got = 0, r = 0;
 	bool priv, eof = false;
+	int stop = 0;
 	struct stat st;
 	size_t want;
 	char *buf;
@@ -157,9 +163,11 @@ static void read_fallback(fuse_req_t req, struct mmfs_fs *fs,
 	want = size;
 	if ((size_t)got < size && !priv) {
 		r = backing_pread(inode, h, buf + got, size - (size_t)got,
-				  pos + (uint64_t)got);
+				  pos + (uint64_t)got, &stop);
 		if (r > 0)
 			got += r;
+		if (stop)
+			r = -stop;
 	}
 	/* The mapping's old last page reads whole, zeros past the file's
 	 * new end included: only the bytes the file still has count. */
@@ -739,7 +747,7 @@ static ssize_t map_read(struct mmfs_inode *inode, char *buf, size_t n,
 	if (n > inode->maplen - pos)
 		n = inode->maplen - pos;
 	fd = inode->priv_anon ? mmfs_fd(inode->map) : -1;
-	return fd >= 0 ? mmfs_pread_all(fd, buf, n, pos)
+	return fd >= 0 ? mmfs_pread_all(fd, buf, n, pos, NULL)
 		       : mmfs_pread(inode->map, buf, n, pos);
 }
 
@@ -770,7 +778,7 @@ static ssize_t read_some(struct mmfs_fs *fs, struct mmfs_inode *inode,
 	pthread_rwlock_unlock(&inode->lock);
 	if (priv)
 		return got;
-	got = backing_pread(inode, h, buf, n, pos);
+	got = backing_pread(inode, h, buf, n, pos, NULL);
 	if (got == -EMFILE || got == -ENFILE) {
 		/* no descriptor to be had (an O_NOATIME handle's, or one to
 		 * read a write-only handle's file): out of the map */

@@ -236,8 +236,9 @@ static inline int mmfs_handle_fd(const struct mmfs_inode *inode,
 }
 
 /* file.c: pread(2) until n bytes are read or the file ends; the count
- * read, or -errno where a read fails. */
-ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off);
+ * read, or -errno if nothing was; *stop (unless NULL) the errno that
+ * ended it short after some bytes, else 0. */
+ssize_t mmfs_pread_all(int fd, char *buf, size_t n, uint64_t off, int *stop);
 
 /* splice.c: mmfs_splice_load loads [off, off + len) of the backing file
  * fd into the calling thread's pipe, or its buffer for a small read

@@ -615,6 +615,15 @@ void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	if (fd != inode->fd) { /* its own description reports to it */
 		if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
 			err = errno;
+		/* An error of written data is seen now: taken from the
+		 * shared description too, it goes to the handles open
+		 * before, not to those opened after, as natively. */
+		if (err == EIO || err == ENOSPC || err == EDQUOT) {
+			pthread_mutex_lock(&inode->sync_lock);
+			if (fdatasync(inode->fd) < 0)
+				mmfs_sync_keep(inode, errno);
+			pthread_mutex_unlock(&inode->sync_lock);
+		}
 		mmfs_reply_err(req, err);
 		return;
 	}

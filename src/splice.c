@@ -218,7 +218,8 @@ static ssize_t pread_cached_first(int fd, char *buf, size_t n, off_t off)
 			return done ? (ssize_t)done : -errno;
 		break;
 	}
-	r = mmfs_pread_all(fd, buf + done, n - done, (uint64_t)off + done);
+	r = mmfs_pread_all(fd, buf + done, n - done, (uint64_t)off + done,
+			   NULL);
 	if (r < 0)
 		return done ? (ssize_t)done : r;
 	return (ssize_t)(done + (size_t)r);

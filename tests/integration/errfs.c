@@ -241,6 +241,7 @@ static void *e_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	(void)conn;
 	cfg->use_ino = 1;
+	cfg->hard_remove = 1; /* an open file unlinked: no rename to hide it */
 	cfg->entry_timeout = cfg->attr_timeout = cfg->negative_timeout = 0;
 	return NULL;
 }

@@ -42,8 +42,32 @@ print("pread(4096, 40960):", pread(4096, 40960))
 print("pread(4096, 4096):", pread(4096, 4096))
 print("size:", os.fstat(fd).st_size)
 EOF
+# cfr.py DIR: copy_file_range of DIR/f to DIR/dst until it fails.
+cat >"$T/cfr.py" <<'EOF'
+import os, sys
+d = sys.argv[1]
+i = os.open(d + "/f", os.O_RDONLY)
+o = os.open(d + "/dst", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+got = 0
+try:
+    while True:
+        n = os.copy_file_range(i, o, 1 << 20)
+        if n == 0:
+            break
+        got += n
+    end = "the end"
+except OSError as e:
+    end = os.strerror(e.errno)
+print("copied %d, then %s; dst %d bytes" % (got, end, os.fstat(o).st_size))
+os.close(i)
+os.close(o)
+os.unlink(d + "/dst")
+EOF
 head -c 65536 /dev/zero | tr '\0' A >"$S/f"
 echo "read /f 32768 65535 5" >"$R"
+native_cfr=$(python3 "$T/cfr.py" "$E")
+assert_eq "copied 32768, then Input/output error; dst 32768 bytes" \
+	"$native_cfr" "natively, copy_file_range copies up to the error"
 native=$(python3 "$T/reads.py" "$E/f")
 want="pread(65536, 0): 32768 bytes of b'A'
 pread(4096, 40960): Input/output error
@@ -59,6 +83,11 @@ for o in "" writeback access=copy cache=never; do
 	cat "$M/f" >"$T/out" 2>/dev/null || rc=$?
 	assert_eq "1 32768" "$rc $(stat -c %s "$T/out")" \
 		"-o ${o:-defaults}: cat fails after the bytes before the error"
+	# copy_file_range copies up to the error, then fails (the copy
+	# mount refuses it with EROFS)
+	[ "$o" = access=copy ] ||
+		assert_eq "$native_cfr" "$(python3 "$T/cfr.py" "$M")" \
+			"-o ${o:-defaults}: copy_file_range stops at the error"
 	mmfs_alive "-o ${o:-defaults}: daemon alive after the read errors"
 	mmfs_umount
 done
@@ -145,4 +174,54 @@ for o in "" writeback; do
 	mmfs_alive "-o ${o:-defaults}: daemon alive after the write-back errors"
 	mmfs_umount
 done
+
+# The error met first through a handle with a descriptor of its own (an
+# O_APPEND writer of an append-only file) goes to the handles open
+# before it, not to one opened after, as natively (a reader opened after
+# got it too).
+cat >"$T/own.py" <<'EOF'
+import os, re, subprocess, sys
+d, ext4, rules = sys.argv[1:4]
+p = d + "/Y"
+def fsync(fd):
+    try:
+        os.fsync(fd)
+        return "ok"
+    except OSError as e:
+        return os.strerror(e.errno)
+with open(p, "wb") as f:
+    f.write(b"y" * 65536)
+    f.flush()
+    os.fsync(f.fileno())
+subprocess.run(["chattr", "+a", ext4 + "/Y"], check=True)
+out = subprocess.run(["filefrag", "-v", "-b4096", ext4 + "/Y"],
+                     capture_output=True, text=True, check=True).stdout
+phys = int(re.search(r"^\s*0:\s+0\.\.\s*\d+:\s+(\d+)\.\.", out,
+                     re.M).group(1)) * 4096
+c = os.open(p, os.O_RDONLY)
+a = os.open(p, os.O_WRONLY | os.O_APPEND)
+os.write(a, b"W" * 4096)
+with open(rules + ".new", "w") as f: # the file's blocks and the next MiB
+    f.write("write /img %d %d 5\n" % (phys, phys + (1 << 20)))
+os.rename(rules + ".new", rules)
+print("appender", fsync(a), end="; ")
+b = os.open(p, os.O_RDONLY)
+print("reader opened after", fsync(b), end="; ")
+print("reader open before", fsync(c))
+open(rules, "w").close()
+for fd in (a, b, c):
+    os.close(fd)
+subprocess.run(["chattr", "-a", ext4 + "/Y"], check=True)
+os.unlink(ext4 + "/Y")
+EOF
+native=$(python3 "$T/own.py" "$B" "$B" "$R") ||
+	fail "an appender's write-back error natively: $native"
+assert_eq "appender Input/output error; reader opened after ok; reader open before Input/output error" \
+	"$native" "natively, the appender's error goes to the reader open before"
+mmfs_mount
+out=$(python3 "$T/own.py" "$M" "$B" "$R") ||
+	fail "an appender's write-back error: $out"
+assert_eq "$native" "$out" "an appender's error goes to the reader open before"
+mmfs_alive "daemon alive after the appender's error"
+mmfs_umount
 mmfs_done

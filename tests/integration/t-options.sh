@@ -102,6 +102,7 @@ bad_usage "bogus" --bogus "$B" "$M"
 # gave libfuse's line alone).
 bad_usage "bad value for max_read: 'abc'" -o max_read=abc "$B" "$M"
 bad_usage "bad value for max_read: '0'" -o max_read=0 "$B" "$M"
+bad_usage "bad value for max_read: '010'" -o max_read=010 "$B" "$M"
 bad_usage "bad value for max_read: '4294967296'" -o max_read=4294967296 \
 	"$B" "$M"
 bad_usage "bad value for max_threads: '2x'" -o max_threads=2x "$B" "$M"
