@@ -105,31 +105,41 @@ mount -t ext4 "$loop" "$B" || fail "mount of $loop on $B failed"
 MMFS_CLEANUP_HOOKS+=("umount '$B' || umount -l '$B'")
 ok "ext4 on $loop over errfs mounted as BACKING"
 
-# wberr.py DIR EXT4_DIR RULES: two clients write one file of DIR, then
-# its blocks on the disk fail and each fsyncs; then a third client's
-# flush ioctl (mmapfsctl, on the mount) or msync (natively) meets the
-# error first, and the first client's fsync after it.
-cat >"$T/wberr.py" <<'EOF'
-import errno, mmap, os, re, subprocess, sys
-d, ext4, rules = sys.argv[1:4]
-ctl = os.environ.get("MMAPFSCTL")
-p = d + "/X"
+# disk.py, what the scripts below share: an fsync's outcome, and the
+# rules failing the disk blocks of a file of the ext4 (from its first
+# block on, for nbytes) or failing nothing.
+cat >"$T/disk.py" <<'EOF'
+import errno, os, re, subprocess
 def fsync(fd):
     try:
         os.fsync(fd)
         return "ok"
     except OSError as e:
         return errno.errorcode[e.errno]
-def fail_blocks(on):
-    # the disk blocks of X (ext4's map of it), failing or not
-    out = subprocess.run(["filefrag", "-v", "-b4096", ext4 + "/X"],
-                         capture_output=True, text=True, check=True).stdout
-    phys = int(re.search(r"^\s*0:\s+0\.\.\s*\d+:\s+(\d+)\.\.", out,
-                         re.M).group(1)) * 4096
+def fail_blocks(rules, path=None, nbytes=0):
+    line = ""
+    if path:
+        out = subprocess.run(["filefrag", "-v", "-b4096", path],
+                             capture_output=True, text=True,
+                             check=True).stdout
+        first = int(re.search(r"^\s*0:\s+0\.\.\s*\d+:\s+(\d+)\.\.", out,
+                              re.M).group(1)) * 4096
+        line = "write /img %d %d 5\n" % (first, first + nbytes - 1)
     with open(rules + ".new", "w") as f:
-        if on:
-            f.write("write /img %d %d 5\n" % (phys, phys + 65535))
+        f.write(line)
     os.rename(rules + ".new", rules)
+EOF
+
+# wberr.py DIR EXT4_DIR RULES: two clients write one file of DIR, then
+# its blocks on the disk fail and each fsyncs; then a third client's
+# flush ioctl (mmapfsctl, on the mount) or msync (natively) meets the
+# error first, and the first client's fsync after it.
+cat >"$T/wberr.py" <<'EOF'
+import mmap, os, subprocess, sys
+from disk import fsync, fail_blocks
+d, ext4, rules = sys.argv[1:4]
+ctl = os.environ.get("MMAPFSCTL")
+p = d + "/X"
 with open(p, "wb") as f:
     f.write(b"a" * 65536)
     f.flush()
@@ -138,11 +148,11 @@ a = os.open(p, os.O_RDWR)
 b = os.open(p, os.O_RDWR)
 os.pwrite(a, b"A" * 4096, 0)
 os.pwrite(b, b"B" * 4096, 8192)
-fail_blocks(True)
+fail_blocks(rules, ext4 + "/X", 65536)
 print("two writers: fsync A %s, fsync B %s" % (fsync(a), fsync(b)))
-fail_blocks(False)
+fail_blocks(rules)
 os.pwrite(a, b"C" * 4096, 16384)
-fail_blocks(True)
+fail_blocks(rules, ext4 + "/X", 65536)
 if ctl:
     r = subprocess.run([ctl, "flush", p], capture_output=True, text=True)
     flushed = "fails" if r.returncode else "ok"
@@ -155,11 +165,12 @@ else:
     except OSError:
         flushed = "fails"
 print("a flush of the map %s, then fsync A %s" % (flushed, fsync(a)))
-fail_blocks(False)
+fail_blocks(rules)
 os.close(a)
 os.close(b)
 os.unlink(p)
 EOF
+export PYTHONPATH=$T
 native=$(python3 "$T/wberr.py" "$B" "$B" "$R") ||
 	fail "the write-back errors natively: $native"
 want="two writers: fsync A EIO, fsync B EIO
@@ -180,35 +191,24 @@ done
 # before it, not to one opened after, as natively (a reader opened after
 # got it too).
 cat >"$T/own.py" <<'EOF'
-import os, re, subprocess, sys
+import os, subprocess, sys
+from disk import fsync, fail_blocks
 d, ext4, rules = sys.argv[1:4]
 p = d + "/Y"
-def fsync(fd):
-    try:
-        os.fsync(fd)
-        return "ok"
-    except OSError as e:
-        return os.strerror(e.errno)
 with open(p, "wb") as f:
     f.write(b"y" * 65536)
     f.flush()
     os.fsync(f.fileno())
 subprocess.run(["chattr", "+a", ext4 + "/Y"], check=True)
-out = subprocess.run(["filefrag", "-v", "-b4096", ext4 + "/Y"],
-                     capture_output=True, text=True, check=True).stdout
-phys = int(re.search(r"^\s*0:\s+0\.\.\s*\d+:\s+(\d+)\.\.", out,
-                     re.M).group(1)) * 4096
 c = os.open(p, os.O_RDONLY)
 a = os.open(p, os.O_WRONLY | os.O_APPEND)
 os.write(a, b"W" * 4096)
-with open(rules + ".new", "w") as f: # the file's blocks and the next MiB
-    f.write("write /img %d %d 5\n" % (phys, phys + (1 << 20)))
-os.rename(rules + ".new", rules)
+fail_blocks(rules, ext4 + "/Y", 1 << 20) # the file's blocks and the next
 print("appender", fsync(a), end="; ")
 b = os.open(p, os.O_RDONLY)
 print("reader opened after", fsync(b), end="; ")
 print("reader open before", fsync(c))
-open(rules, "w").close()
+fail_blocks(rules)
 for fd in (a, b, c):
     os.close(fd)
 subprocess.run(["chattr", "-a", ext4 + "/Y"], check=True)
@@ -216,7 +216,7 @@ os.unlink(ext4 + "/Y")
 EOF
 native=$(python3 "$T/own.py" "$B" "$B" "$R") ||
 	fail "an appender's write-back error natively: $native"
-assert_eq "appender Input/output error; reader opened after ok; reader open before Input/output error" \
+assert_eq "appender EIO; reader opened after ok; reader open before EIO" \
 	"$native" "natively, the appender's error goes to the reader open before"
 mmfs_mount
 out=$(python3 "$T/own.py" "$M" "$B" "$R") ||
