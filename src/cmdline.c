@@ -144,6 +144,7 @@ static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
 	struct config *cfg = data;
+	const struct number_opt *bad;
 
 	switch (key) {
 	case KEY_HELP:
@@ -168,8 +169,9 @@ static int opt_proc(void *data, const char *arg, int key,
 		if (strcmp(arg, "--debug") == 0)
 			return fuse_opt_add_arg(outargs, "-d");
 		if (opt_in(kept_opts, arg)) {
-			if (!cfg->badval && bad_number(arg)) {
-				cfg->badnum = bad_number(arg);
+			bad = cfg->badval ? NULL : bad_number(arg);
+			if (bad) {
+				cfg->badnum = bad;
 				cfg->badval = strdup(arg);
 				return cfg->badval ? 0 : -1;
 			}

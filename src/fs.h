@@ -174,12 +174,18 @@ struct mmfs_inode {
 	int wb_errno;			 /* the last one (sync_lock) */
 };
 
+/* Is err, from a sync, an error of the written data (what a file system
+ * records against a file's pages)? */
+static inline bool mmfs_written_error(int err)
+{
+	return err == EIO || err == ENOSPC || err == EDQUOT;
+}
+
 /* A sync of inode->fd (sync_lock held) returned err: keep an error of
- * the written data for the handles to report (the errors a file system
- * records against a file's pages). */
+ * the written data for the handles to report. */
 static inline void mmfs_sync_keep(struct mmfs_inode *inode, int err)
 {
-	if (err == EIO || err == ENOSPC || err == EDQUOT) {
+	if (mmfs_written_error(err)) {
 		inode->wb_errno = err;
 		atomic_fetch_add(&inode->wb_err_seq, 1);
 	}

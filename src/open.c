@@ -618,7 +618,7 @@ void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		/* An error of written data is seen now: taken from the
 		 * shared description too, it goes to the handles open
 		 * before, not to those opened after, as natively. */
-		if (err == EIO || err == ENOSPC || err == EDQUOT) {
+		if (mmfs_written_error(err)) {
 			pthread_mutex_lock(&inode->sync_lock);
 			if (fdatasync(inode->fd) < 0)
 				mmfs_sync_keep(inode, errno);
