@@ -601,6 +601,7 @@ void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct mmfs_handle *h = mmfs_handle_of(fi);
 	unsigned int seq;
 	int err = 0, fd;
+	bool shared;
 
 	if (fs->access == MMFS_ACCESS_COPY) { /* nothing reaches the file */
 		mmfs_reply_err(req, 0);
@@ -611,32 +612,31 @@ void mmfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	 * alone writes them.  An msync first would be a second flush of
 	 * the device cache, twice the latency. */
 	fd = mmfs_handle_fd(inode, h);
+	shared = fd == inode->fd;
 	mmfs_loop_yield();
-	if (fd != inode->fd) { /* its own description reports to it */
-		if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
-			err = errno;
-		/* An error of written data is seen now: taken from the
-		 * shared description too, it goes to the handles open
-		 * before, not to those opened after, as natively. */
-		if (mmfs_written_error(err)) {
-			pthread_mutex_lock(&inode->sync_lock);
-			if (fdatasync(inode->fd) < 0)
-				mmfs_sync_keep(inode, errno);
-			pthread_mutex_unlock(&inode->sync_lock);
-		}
-		mmfs_reply_err(req, err);
-		return;
-	}
-	/* The error of written data a sync through the shared description
-	 * returns once, or one kept since this handle last reported. */
-	pthread_mutex_lock(&inode->sync_lock);
+	if (shared)
+		pthread_mutex_lock(&inode->sync_lock);
 	if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
 		err = errno;
-	mmfs_sync_keep(inode, err);
-	seq = atomic_load(&inode->wb_err_seq);
-	if (!err && h->wb_seen != seq)
-		err = inode->wb_errno;
-	h->wb_seen = seq;
-	pthread_mutex_unlock(&inode->sync_lock);
+	if (shared) {
+		/* the error of written data a sync through the shared
+		 * description returns once, or one kept since this handle
+		 * last reported */
+		mmfs_sync_keep(inode, err);
+		seq = atomic_load(&inode->wb_err_seq);
+		if (!err && h->wb_seen != seq)
+			err = inode->wb_errno;
+		h->wb_seen = seq;
+		pthread_mutex_unlock(&inode->sync_lock);
+	} else if (mmfs_written_error(err)) {
+		/* its own description reported an error of written data,
+		 * seen now: taken from the shared description too, it goes
+		 * to the handles open before, not to those opened after, as
+		 * natively */
+		pthread_mutex_lock(&inode->sync_lock);
+		if (fdatasync(inode->fd) < 0)
+			mmfs_sync_keep(inode, errno);
+		pthread_mutex_unlock(&inode->sync_lock);
+	}
 	mmfs_reply_err(req, err);
 }
